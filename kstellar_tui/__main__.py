@@ -1,0 +1,3 @@
+from kstellar_tui.cli import main
+
+raise SystemExit(main())

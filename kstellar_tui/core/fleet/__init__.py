@@ -1,0 +1,1 @@
+"""The KubeStellar domain: selectors, placement, cell states."""

@@ -1,0 +1,1 @@
+"""Talking to Kubernetes: kubeconfig contexts, clients, list+watch loops."""

@@ -1,0 +1,1 @@
+"""A Kubernetes-compatible API server, enough for kubectl and the official Python client."""

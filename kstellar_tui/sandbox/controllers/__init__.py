@@ -1,0 +1,1 @@
+"""Simulated KubeStellar, OCM and KubeFlex controllers, running in-process against the stores."""
