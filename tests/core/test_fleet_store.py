@@ -1,0 +1,228 @@
+"""FleetStore rules on synthetic events: each test is a situation a user would see in one cell."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from kstellar_tui.core.fleet.states import CellState
+from kstellar_tui.core.fleet.store import FleetStore
+from kstellar_tui.core.kube.watch import ConnState, Resource
+
+DEPLOYMENTS = Resource("apps", "v1", "deployments")
+NAMESPACES = Resource("", "v1", "namespaces")
+BPS = Resource("control.kubestellar.io", "v1alpha1", "bindingpolicies")
+BINDINGS = Resource("control.kubestellar.io", "v1alpha1", "bindings")
+CLUSTERS = Resource("cluster.open-cluster-management.io", "v1", "managedclusters")
+WORKS = Resource("work.open-cluster-management.io", "v1", "manifestworks")
+STATUSES = Resource("control.kubestellar.io", "v1alpha2", "workstatuses")
+KEY = "apps/deployments/nginx/nginx-deployment"
+
+
+def deployment(replicas=1, image="nginx:latest", status=None):
+    obj = {"apiVersion": "apps/v1", "kind": "Deployment",
+           "metadata": {"name": "nginx-deployment", "namespace": "nginx", "generation": 1,
+                        "labels": {"app.kubernetes.io/name": "nginx"}},
+           "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "n", "image": image}]}}}}
+    if status is not None:
+        obj["status"] = status
+    return obj
+
+
+READY = {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "availableReplicas": 1,
+         "readyReplicas": 1, "conditions": [{"type": "Available", "status": "True"}]}
+
+
+def cluster(name, available="True", accepted=True, labels=None):
+    return {"metadata": {"name": name, "labels": labels or {"location-group": "edge", "name": name}},
+            "spec": {"hubAcceptsClient": accepted},
+            "status": {"conditions": [{"type": "ManagedClusterJoined", "status": "True"},
+                                      {"type": "ManagedClusterConditionAvailable", "status": available,
+                                       "reason": "ManagedClusterLeaseUpdateStopped" if available != "True" else "",
+                                       "message": "Registration agent stopped updating its lease."
+                                       if available != "True" else ""}]}}
+
+
+def binding(name="nginx-bpolicy", destinations=("cluster1", "cluster2"), create_only=False):
+    entry = {"group": "apps", "version": "v1", "resource": "deployments", "namespace": "nginx",
+             "name": "nginx-deployment", "resourceVersion": "5"}
+    if create_only:
+        entry["createOnly"] = True
+    return {"metadata": {"name": name},
+            "spec": {"workload": {"namespaceScope": [entry]},
+                     "destinations": [{"clusterId": d} for d in destinations]}}
+
+
+def work(cluster, applied="True", failure=None):
+    status = {"conditions": [{"type": "Applied", "status": applied}]} if applied else {}
+    if failure:
+        status["resourceStatus"] = {"manifests": [{
+            "resourceMeta": {"group": "apps", "resource": "deployments", "namespace": "nginx",
+                             "name": "nginx-deployment"},
+            "conditions": [{"type": "Applied", "status": "False", "reason": "AppliedManifestFailed",
+                            "message": failure}]}]}
+    return {"metadata": {"name": f"b-wds1-{cluster}", "namespace": cluster,
+                         "labels": {"transport.kubestellar.io/originWdsName": "wds1",
+                                    "transport.kubestellar.io/originOwnerReferenceBindingKey": "nginx-bpolicy"}},
+            "spec": {"workload": {"manifests": [deployment()]}}, "status": status}
+
+
+@pytest.fixture()
+def store():
+    s = FleetStore()
+    s.event("wds1", DEPLOYMENTS, "ADDED", deployment())
+    for name in ("cluster1", "cluster2"):
+        s.event("its1", CLUSTERS, "ADDED", cluster(name))
+        s.connection(name, DEPLOYMENTS, ConnState.SYNCED, "", None)
+    s.event("wds1", BINDINGS, "ADDED", binding())
+    return s
+
+
+def cell(s, cluster="cluster1"):
+    s.drain()
+    return s.cells.get(KEY, {}).get(cluster)
+
+
+def state(s, cluster="cluster1"):
+    c = cell(s, cluster)
+    return CellState.NOT_SELECTED if c is None else c.state
+
+
+def deliver(s, clusters=("cluster1", "cluster2"), status=READY):
+    for name in clusters:
+        s.event("its1", WORKS, "ADDED", work(name))
+        s.event(name, DEPLOYMENTS, "ADDED", deployment(status=status))
+
+
+def test_bound_but_not_delivered_is_pending(store):
+    assert state(store) is CellState.PENDING
+
+
+def test_delivered_and_available_is_ready_on_both_clusters(store):
+    deliver(store)
+    assert (state(store, "cluster1"), state(store, "cluster2")) == (CellState.READY, CellState.READY)
+
+
+def test_rolling_out_is_progressing(store):
+    deliver(store, status={**READY, "availableReplicas": 0, "updatedReplicas": 1})
+    assert state(store) is CellState.PROGRESSING
+
+
+def test_unpullable_image_is_degraded_with_the_reason(store):
+    stuck = {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "unavailableReplicas": 1,
+             "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded",
+                             "message": 'ReplicaSet "x" has timed out progressing.'}]}
+    deliver(store, status=stuck)
+    c = cell(store)
+    assert c.state is CellState.DEGRADED and "timed out" in c.message
+
+
+def test_applied_but_absent_on_the_wec_is_missing(store):
+    store.event("its1", WORKS, "ADDED", work("cluster1"))
+    assert state(store) is CellState.MISSING
+
+
+def test_namespace_not_propagated_is_an_error_naming_it(store):
+    store.event("its1", WORKS, "ADDED", work("cluster1", applied="False",
+                                             failure='Failed to apply manifest: namespaces "nginx" not found'))
+    c = cell(store)
+    assert c.state is CellState.ERROR and 'namespaces "nginx" not found' in c.message
+
+
+def test_wec_copy_edited_by_hand_is_drift(store):
+    deliver(store)
+    store.event("cluster1", DEPLOYMENTS, "MODIFIED", deployment(replicas=3, status=READY | {"replicas": 1}))
+    assert state(store) in (CellState.DRIFT, CellState.PROGRESSING)
+    store.event("cluster1", DEPLOYMENTS, "MODIFIED",
+                deployment(image="other:1", status=READY))
+    assert state(store) is CellState.DRIFT
+
+
+def test_create_only_copies_are_never_drift(store):
+    store.event("wds1", BINDINGS, "MODIFIED", binding(create_only=True))
+    deliver(store)
+    store.event("cluster1", DEPLOYMENTS, "MODIFIED", deployment(image="other:1", status=READY))
+    assert state(store) is CellState.READY
+
+
+def test_cluster_dropped_from_destinations_goes_blank_once_its_work_is_gone(store):
+    deliver(store)
+    store.event("wds1", BINDINGS, "MODIFIED", binding(destinations=("cluster1",)))
+    assert state(store, "cluster2") is CellState.PENDING  # its ManifestWork is still being removed
+    store.event("its1", WORKS, "DELETED", work("cluster2"))
+    assert state(store, "cluster2") is CellState.NOT_SELECTED
+    assert state(store, "cluster1") is CellState.READY
+
+
+def test_offline_wec_is_unknown_stale_keeping_the_last_state(store):
+    deliver(store)
+    assert state(store) is CellState.READY
+    store.connection("cluster1", DEPLOYMENTS, ConnState.OFFLINE, "connection refused", 1_700_000_000.0)
+    c = cell(store)
+    assert c.state is CellState.UNKNOWN
+    assert "offline since" in c.message and "last known: Ready" in c.message
+    assert state(store, "cluster2") is CellState.READY
+    store.connection("cluster1", DEPLOYMENTS, ConnState.SYNCED, "", None)
+    assert state(store) is CellState.READY
+
+
+def test_long_policy_name_is_an_error_because_upstream_stays_silent(store):
+    name = "p" * 64
+    store.event("wds1", BINDINGS, "DELETED", binding())
+    store.event("wds1", BINDINGS, "ADDED", binding(name=name))
+    c = cell(store)
+    assert c.state is CellState.ERROR and "64-character name" in c.message
+
+
+def test_hub_only_cluster_uses_workstatus(store):
+    store.connections.pop("cluster2")
+    store.event("its1", WORKS, "ADDED", work("cluster2"))
+    assert state(store, "cluster2") is CellState.PROGRESSING  # applied, nothing reported yet
+    ws = {"metadata": {"name": "aw-appsv1-deployment-nginx-nginx-deployment", "namespace": "cluster2"},
+          "spec": {"sourceRef": {"group": "apps", "version": "v1", "resource": "deployments", "kind": "Deployment",
+                                 "namespace": "nginx", "name": "nginx-deployment"}},
+          "status": READY}
+    store.event("its1", STATUSES, "ADDED", ws)
+    c = cell(store, "cluster2")
+    assert c.state is CellState.READY and "hub-reported" in c.message
+    store.replace("its1", STATUSES, [])
+    assert state(store, "cluster2") is CellState.PROGRESSING
+
+
+def test_relist_removes_what_disappeared_while_disconnected(store):
+    deliver(store)
+    store.replace("cluster1", DEPLOYMENTS, [])
+    assert state(store) is CellState.MISSING
+
+
+def test_drain_reports_only_changes_and_coalesces(store):
+    deliver(store)
+    store.drain()
+    for replicas in (1, 1, 1):
+        store.event("cluster1", DEPLOYMENTS, "MODIFIED", deployment(replicas=replicas, status=READY))
+    assert store.drain() is None
+    store.event("its1", CLUSTERS, "MODIFIED", cluster("cluster2", available="Unknown"))
+    diff = store.drain()
+    assert [c[:3] for c in diff["cells"]] == [[KEY, "cluster2", int(CellState.UNKNOWN)]]
+    assert {c["name"]: c["available"] for c in diff["columns"]} == {"cluster1": "True", "cluster2": "Unknown"}
+
+
+def test_snapshot_is_the_status_json_shape(store):
+    deliver(store)
+    snap = store.snapshot()
+    assert [c["name"] for c in snap["clusters"]] == ["cluster1", "cluster2"]
+    (row,) = snap["workloads"]
+    assert (row["kind"], row["namespace"], row["name"]) == ("Deployment", "nginx", "nginx-deployment")
+    assert row["cells"]["cluster1"] == {"state": "Ready", "delivery": "delivered", "health": "ready",
+                                        "message": "1/1 available"}
+
+
+def test_workload_deleted_everywhere_leaves_the_grid(store):
+    deliver(store)
+    store.drain()
+    store.event("wds1", BINDINGS, "MODIFIED", copy.deepcopy(binding(destinations=())) | {"spec": {"workload": {}}})
+    for name in ("cluster1", "cluster2"):
+        store.event("its1", WORKS, "DELETED", work(name))
+    diff = store.drain()
+    assert diff["removed"] == [KEY]
