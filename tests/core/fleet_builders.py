@@ -12,7 +12,7 @@ BPS = Resource("control.kubestellar.io", "v1alpha1", "bindingpolicies")
 BINDINGS = Resource("control.kubestellar.io", "v1alpha1", "bindings")
 CLUSTERS = Resource("cluster.open-cluster-management.io", "v1", "managedclusters")
 WORKS = Resource("work.open-cluster-management.io", "v1", "manifestworks")
-STATUSES = Resource("control.kubestellar.io", "v1alpha2", "workstatuses")
+STATUSES = Resource("control.kubestellar.io", "v1alpha1", "workstatuses")
 KEY = "apps/deployments/nginx/nginx-deployment"
 
 

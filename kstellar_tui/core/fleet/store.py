@@ -441,6 +441,17 @@ class FleetStore:
             return None
         return min(conns.values(), key=lambda c: _WORST_CONNECTION.index(c.state))
 
+    def _row_connection(self, cluster: str, key: str) -> Connection | None:
+        """The watch that feeds this row on this cluster: one forbidden kind must not grey out the rest."""
+        conns = self.connections.get(cluster)
+        if not conns:
+            return None
+        group, resource = key.split("/", 2)[:2]
+        for res, conn in conns.items():
+            if res.group == group and res.plural == resource:
+                return conn
+        return self.cluster_connection(cluster)
+
     # ------------------------------------------------------------------------------------------
     # The cell rules (design.md §3), worst applicable state wins
     def compute(self, key: str, cluster: str) -> Cell:
@@ -450,7 +461,7 @@ class FleetStore:
             self._last_known.pop((key, cluster), None)
             return BLANK
         cell = self._delivery_and_health(key, cluster, destinations, works)
-        stale = self._staleness(cluster)
+        stale = self._staleness(cluster, key)
         if stale:
             last = self._last_known.get((key, cluster))
             shown = f"last known: {last.state.label}" if last else "no state seen yet"
@@ -458,8 +469,8 @@ class FleetStore:
         self._last_known[(key, cluster)] = cell
         return cell
 
-    def _staleness(self, cluster: str) -> str:
-        conn = self.cluster_connection(cluster)
+    def _staleness(self, cluster: str, key: str) -> str:
+        conn = self._row_connection(cluster, key)
         if conn is not None and conn.state in (ConnState.STALE, ConnState.OFFLINE):
             return f"{conn.state.value} since {_clock(conn.since)} ({conn.detail})"
         info = self.clusters[cluster]
