@@ -32,6 +32,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _wec_count(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 500:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 500, got {text}")
+    return value
+
+
 def _cluster_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     if not names:
@@ -72,7 +79,12 @@ def _add_up(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
     mode.add_argument("--detach", action="store_true", help="run in the background and return once it answers")
     mode.add_argument("--foreground", action="store_true", help="run here until interrupted (the default)")
     up.add_argument("--clusters", type=_cluster_list, metavar="A,B,...",
-                    help=f"cluster names (default: the ones from last time, else {','.join(process.DEFAULT_CLUSTERS)})")
+                    help="plain cluster names, no KubeStellar (default: the ones from last time)")
+    up.add_argument("--preset", choices=("empty", "core", "quickstart"),
+                    help="shape a fresh sandbox: empty = no clusters yet; core = kind-kubeflex, its1 and wds1 "
+                         "ready; quickstart = core plus WECs joined, accepted and labelled "
+                         f"(default on a fresh state dir: {process.DEFAULT_PRESET})")
+    up.add_argument("--wecs", type=_wec_count, default=2, metavar="N", help="WECs for quickstart (default 2)")
     up.add_argument("--plain-http", action="store_true",
                     help="serve http instead of https (loopback, token still required; kubectl sends no token "
                          "over http, so this suits HTTP clients such as the Python client)")
@@ -107,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _up(args: argparse.Namespace) -> int:
-    options = process.UpOptions(state_dir=args.state_dir, clusters=args.clusters, tls=not args.plain_http)
+    options = process.UpOptions(state_dir=args.state_dir, clusters=args.clusters, tls=not args.plain_http,
+                                preset=args.preset, wecs=args.wecs)
     if not args.detach:
         return process.run_foreground(options, on_ready=lambda running: _print_ready(running, "started"))
     running, started = process.start_detached(options)

@@ -24,7 +24,7 @@ from kstellar_tui.sandbox.admin_client import AdminClient, AdminError, SandboxIn
 from kstellar_tui.sandbox.credentials import ensure_private_dir
 from kstellar_tui.sandbox.statedir import StateDir
 
-DEFAULT_CLUSTERS = ("kind-kubeflex",)
+DEFAULT_PRESET = "quickstart"
 START_TIMEOUT = 60.0
 SHUTDOWN_TIMEOUT = 15.0
 SIGNAL_TIMEOUT = 5.0
@@ -49,10 +49,18 @@ class UpOptions:
     state_dir: Path
     clusters: list[str] | None = None
     tls: bool = True
+    preset: str | None = None
+    wecs: int = 2
 
     def child_argv(self) -> list[str]:
         argv = [sys.executable, "-m", "kstellar_tui", "sandbox", "up", "--foreground",
-                "--state-dir", str(self.state_dir), "--clusters", ",".join(resolve_clusters(self))]
+                "--state-dir", str(self.state_dir), "--wecs", str(self.wecs)]
+        clusters = resolve_clusters(self)
+        if clusters:
+            argv += ["--clusters", ",".join(clusters)]
+        preset = resolve_preset(self)
+        if preset:
+            argv += ["--preset", preset]
         if not self.tls:
             argv.append("--plain-http")
         return argv
@@ -78,11 +86,23 @@ class Running:
 
 
 def resolve_clusters(options: UpOptions) -> list[str]:
-    """`--clusters`, else the clusters this state dir had last time, else the default."""
+    """`--clusters`, else the clusters this state dir had last time, else none (a preset makes them)."""
     if options.clusters:
         return list(options.clusters)
     info = read_info(options.state_dir)
-    return list(info.ports) if info and info.ports else list(DEFAULT_CLUSTERS)
+    return list(info.ports) if info and info.ports else []
+
+
+def resolve_preset(options: UpOptions) -> str | None:
+    """The preset to apply: asked for, or the quickstart on a state dir that never ran a sandbox.
+
+    A preset only shapes a fresh sandbox; a state dir that has clusters comes back as it was."""
+    if options.clusters:
+        return options.preset
+    info = read_info(options.state_dir)
+    if info and info.ports:
+        return None
+    return options.preset or DEFAULT_PRESET
 
 
 def poll_until(condition: Callable[[], bool], timeout: float, interval: float = POLL_INTERVAL) -> bool:
@@ -136,13 +156,18 @@ def run_foreground(options: UpOptions, on_ready: Callable[[Running], None]) -> i
     """Serve until SIGINT, SIGTERM or an admin shutdown; `on_ready` runs once every cluster answers."""
     state_dir = ensure_private_dir(options.state_dir)
     clusters = resolve_clusters(options)
+    preset = resolve_preset(options)
     with _lifetime_lock(state_dir):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        asyncio.run(_serve(state_dir, clusters, options.tls, on_ready))
+        asyncio.run(_serve(state_dir, clusters, options, preset, on_ready))
     return 0
 
 
-async def _serve(state_dir: Path, clusters: list[str], tls: bool, on_ready: Callable[[Running], None]) -> None:
+async def _serve(state_dir: Path, clusters: list[str], options: UpOptions, preset: str | None,
+                 on_ready: Callable[[Running], None]) -> None:
+    from kstellar_tui.sandbox import admin_routes, presets
+    from kstellar_tui.sandbox.apiserver.errors import ApiError
+    from kstellar_tui.sandbox.controllers.manager import TopologyManager
     from kstellar_tui.sandbox.runtime import Sandbox, SandboxConfigError
 
     stop = asyncio.Event()
@@ -150,11 +175,21 @@ async def _serve(state_dir: Path, clusters: list[str], tls: bool, on_ready: Call
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        sandbox = Sandbox(state_dir, clusters, tls=tls)
+        sandbox = Sandbox(state_dir, clusters, tls=options.tls)
+        topology = TopologyManager(sandbox)
+        sandbox.admin_routes.extend(admin_routes.routes(topology))
+        sandbox.ready = preset is None
         await sandbox.start()
+        topology.start()
     except (SandboxConfigError, OSError) as error:
         raise SandboxError(f"the sandbox cannot start: {error}") from None
     try:
+        if preset is not None:
+            try:
+                await presets.apply(topology, preset, presets.PresetOptions(wecs=options.wecs))
+            except ApiError as error:
+                raise SandboxError(f"the {preset} preset failed: {error.message}") from None
+            sandbox.ready = True
         log.info("sandbox pid %d serving %s", os.getpid(), ", ".join(f"{n}:{p}" for n, p in sandbox.ports.items()))
         await asyncio.to_thread(_announce, state_dir, on_ready)
         waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(sandbox.shutdown_requested.wait()),
@@ -164,6 +199,7 @@ async def _serve(state_dir: Path, clusters: list[str], tls: bool, on_ready: Call
             waiter.cancel()
     finally:
         log.info("sandbox pid %d stopping", os.getpid())
+        await topology.stop()
         await sandbox.stop()
 
 
@@ -248,7 +284,7 @@ def _check_reusable(running: Running, options: UpOptions) -> None:
 def _ready(state_dir: Path, pid: int) -> Running | None:
     """The sandbox if it is the one with `pid` and every cluster answers."""
     running = find_running(state_dir)
-    if running is None or running.pid != pid:
+    if running is None or running.pid != pid or not running.status.get("ready", True):
         return None
     return running if all(running.client.answers(name) for name in running.clusters()) else None
 

@@ -309,16 +309,17 @@ def new_base_dir(prefix: str) -> Path:
 class LineReader:
     """Read a subprocess' stdout line by line in a thread, so tests can wait for a line with a timeout."""
 
-    def __init__(self, proc: subprocess.Popen[str]):
+    def __init__(self, proc: subprocess.Popen[str], stream: Any = None):
         self.proc = proc
+        self.stream = stream if stream is not None else proc.stdout
         self.lines: list[str] = []
         self._q: queue.Queue[str | None] = queue.Queue()
         self._thread = threading.Thread(target=self._pump, daemon=True)
         self._thread.start()
 
     def _pump(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
+        assert self.stream is not None
+        for line in self.stream:
             self._q.put(line.rstrip("\n"))
         self._q.put(None)
 

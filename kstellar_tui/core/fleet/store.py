@@ -460,12 +460,14 @@ class FleetStore:
         if not destinations and not works:
             self._last_known.pop((key, cluster), None)
             return BLANK
-        cell = self._delivery_and_health(key, cluster, destinations, works)
         stale = self._staleness(cluster, key)
         if stale:
             last = self._last_known.get((key, cluster))
-            shown = f"last known: {last.state.label}" if last else "no state seen yet"
-            return Cell(CellState.UNKNOWN, cell.delivery, "unknown", f"{stale}; {shown}")
+            if last is None:  # never seen directly in this process: the hub's report is the last word
+                last = self._delivery_and_health(key, cluster, destinations, works, direct=False)
+            return Cell(CellState.UNKNOWN, last.delivery, "unknown", f"{stale}; last known: {last.state.label}")
+        cell = self._delivery_and_health(key, cluster, destinations, works,
+                                         direct=self.cluster_connection(cluster) is not None)
         self._last_known[(key, cluster)] = cell
         return cell
 
@@ -479,7 +481,7 @@ class FleetStore:
         return ""
 
     def _delivery_and_health(self, key: str, cluster: str, destinations: list[str],
-                             works: Iterable[str]) -> Cell:
+                             works: Iterable[str], *, direct: bool) -> Cell:
         info = self.clusters[cluster]
         if not destinations:
             return Cell(CellState.PENDING, "pending", "", "no longer selected; waiting for removal")
@@ -498,7 +500,7 @@ class FleetStore:
         if not any(w.applied == "True" for w in infos):
             return Cell(CellState.PENDING, "pending", "", "ManifestWork created; not applied yet")
         create_only = any(self.bindings[b].entries.get(key) for b in destinations)
-        if self.cluster_connection(cluster) is not None:
+        if direct:
             copy = self.copies.get((cluster, key))
             if copy is None:
                 return Cell(CellState.MISSING, "delivered", "missing",
