@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from kstellar_tui import __version__
+from kstellar_tui import __version__, launch
 
 PROG = "kstellar-tui"
 
@@ -21,6 +21,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("kstellar_tui.sandbox.commands", "run and control the embedded KubeStellar sandbox"),
     "status": ("kstellar_tui.commands.status", "every workload on every WEC (table, wide or JSON)"),
     "explain": ("kstellar_tui.commands.explain", "why one workload is, or is not, on one WEC"),
+    "lint": ("kstellar_tui.commands.lint", "find what KubeStellar would silently drop in manifests"),
+    "apply": ("kstellar_tui.commands.apply", "validate and apply manifests to the WDS (--watch keeps a folder in sync)"),
+    "setup": ("kstellar_tui.commands.setup", "guided setup: check the tools, print the plan, run it (host or sandbox)"),
     "info": ("kstellar_tui.cli", "print every path kstellar-tui uses"),
 }
 
@@ -42,8 +45,10 @@ def _info(args: argparse.Namespace) -> int:
 
 def build_parser(command: str | None) -> argparse.ArgumentParser:
     """The parser; only `command`'s own arguments are loaded (the others show just their help line)."""
-    parser = argparse.ArgumentParser(prog=PROG, description="A terminal application for KubeStellar.")
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="A terminal application for KubeStellar. Without a command: the live TUI.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    launch.add_arguments(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
@@ -61,6 +66,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command_in(argv)).parse_args(argv)
     if args.command is None:
-        print(f"{PROG}: the TUI is not built yet; try `{PROG} sandbox up`", file=sys.stderr)
-        return 1
+        return launch.run(args)
     return args.func(args)

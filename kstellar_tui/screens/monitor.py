@@ -1,0 +1,314 @@
+"""The live monitor: every workload on every WEC, the WEC chips, the event log and the explain pane.
+
+Diffs arrive as `LiveMonitorScreen.GridUpdated` messages, posted from any thread by the feed; each
+is applied to the GridModel at once (microseconds) while repainting waits for the next tick
+(`refresh_hz`), so a burst of diffs costs one frame. The screen does no I/O itself: explaining
+and deleting go through the feed in workers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import work
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Input, Static
+
+from kstellar_tui.core.fleet.gridmodel import SORT_KEYS, Column, Feed, FilterError, GridDiff, GridModel, parse_filter
+from kstellar_tui.core.fleet.states import CellState, summarize
+from kstellar_tui.screens.confirm import ConfirmDeleteScreen
+from kstellar_tui.themes import STATUS_VARIABLES
+from kstellar_tui.widgets.cluster_strip import ClusterStrip
+from kstellar_tui.widgets.detail_pane import DetailPane
+from kstellar_tui.widgets.event_log import EventLog
+from kstellar_tui.widgets.status_grid import StatusGrid
+
+SORT_ORDER = tuple(SORT_KEYS)
+VIEWS = ("grid", "wecs", "events")
+GRID_ACTIONS = frozenset({"filter", "sort", "reverse_sort", "delete"})  # offered only while the grid shows
+SEPARATOR = "  │  "
+WEC_COLUMNS = ("WEC", "connection", "available", "events/s", "since", "labels", "detail")
+FILTER_HELP = "filter: regex on namespace/name kind · !regex excludes · -l app=payments selects by label"
+
+
+class LiveMonitorScreen(Screen):
+    """Grid of workloads × WECs fed by GridDiffs; see the module docstring."""
+
+    class GridUpdated(Message):
+        """One GridDiff for the monitor; diffs are partial, so none may replace another."""
+
+        def __init__(self, diff: GridDiff) -> None:
+            super().__init__()
+            self.diff = diff
+
+    ESCAPE_TO_MINIMIZE = False  # escape goes through action_back, which knows the views
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="grid.filter", tooltip=FILTER_HELP),
+        Binding("s", "sort", "Sort", id="grid.sort", tooltip="Sort by namespace, name, kind or worst state"),
+        Binding("S", "reverse_sort", "Reverse sort", show=False, id="grid.sort_reverse"),
+        Binding("ctrl+d", "delete", "Delete", id="grid.delete", tooltip="Delete this workload from the WDS"),
+        Binding("escape", "back", "Back", show=False, id="monitor.back"),
+    ]
+
+    def __init__(self, feed: Feed, *, refresh_hz: float = 4.0, read_only: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.feed = feed
+        self.model = GridModel()
+        self.refresh_hz = refresh_hz
+        self.read_only = read_only
+        self._clock = clock
+        self._pending_events: list[tuple[float, str, str]] = []
+        self._pending_dropped = 0  # events the feed counted but did not send
+        self._connections: dict[str, str] = {}  # cluster -> connection, to log transitions
+        self._seen_columns = -1
+        self._filter_error = ""
+        self._cursor_text: tuple = ()
+        self._view = "grid"
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ClusterStrip(clock=self._clock, id="clusters")
+        with Horizontal(id="monitor-main"):
+            with ContentSwitcher(initial="grid", id="views"):
+                yield StatusGrid(self.model, id="grid")
+                yield DataTable(cursor_type="row", zebra_stripes=True, id="wecs")
+            yield DetailPane(id="detail")
+        yield Static(id="cursor-info")
+        yield Input(placeholder=FILTER_HELP, id="filter")
+        yield EventLog(id="events")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#wecs", DataTable)
+        for label in WEC_COLUMNS:
+            table.add_column(label, key=label)
+        self.set_interval(1 / self.refresh_hz, self.flush)
+        self.grid.focus()
+
+    @property
+    def grid(self) -> StatusGrid:
+        return self.query_one("#grid", StatusGrid)
+
+    @property
+    def view(self) -> str:
+        """What fills the screen: `grid`, `wecs` or `events`."""
+        return self._view
+
+    # -- data in ---------------------------------------------------------------------------------
+    def on_live_monitor_screen_grid_updated(self, message: GridUpdated) -> None:
+        diff = message.diff
+        self.grid.mark_dirty(self.model.apply(diff))
+        if "columns" in diff:
+            self._log_connection_changes(self.model.columns)
+        self._pending_events.extend((float(t), str(c), str(text)) for t, c, text in diff.get("events") or ())
+        self._pending_dropped += int(diff.get("events_dropped") or 0)
+        for problem in diff.get("problems") or ():
+            self.notify(str(problem), severity="warning", timeout=10)
+
+    def _log_connection_changes(self, columns: list[Column]) -> None:
+        now = self._clock()
+        for column in columns:
+            before = self._connections.get(column.name)
+            if before is not None and before != column.connection:
+                detail = f": {column.detail}" if column.detail else ""
+                self._pending_events.append((now, column.name, f"{before or 'hub'} → {column.connection or 'hub'}{detail}"))
+            self._connections[column.name] = column.connection
+
+    def flush(self) -> None:
+        """The tick: repaint what changed since the last one."""
+        self.grid.flush()
+        self.query_one(ClusterStrip).show(self.model.columns)
+        if self._seen_columns != self.model.columns_version:
+            self._seen_columns = self.model.columns_version
+            if self.view == "wecs":
+                self._fill_wecs()
+        if self._pending_events or self._pending_dropped:
+            self.query_one(EventLog).append_many(self._pending_events, dropped_upstream=self._pending_dropped)
+            self._pending_events, self._pending_dropped = [], 0
+        self._show_cursor_info()
+
+    def _fill_wecs(self) -> None:
+        """The WEC table; updated in place while the WECs stay the same, so its cursor stays put."""
+        table = self.query_one("#wecs", DataTable)
+        rows = {c.name: _wec_row(c) for c in self.model.columns}
+        if [key.value for key in table.rows] != list(rows):
+            table.clear()
+            for name, values in rows.items():
+                table.add_row(*values, key=name)
+            return
+        for name, values in rows.items():
+            for label, value in zip(WEC_COLUMNS, values):
+                if table.get_cell(name, label) != value:
+                    table.update_cell(name, label, value)
+
+    # -- the line under the grid -----------------------------------------------------------------
+    def _show_cursor_info(self) -> None:
+        grid = self.grid
+        parts: list[str | tuple[str, str]] = [f"sort: {grid.sort}{' ↓' if grid.descending else ''}"]
+        if grid.filter is not None:
+            parts += [SEPARATOR, f"filter: {grid.filter.text}"]
+        if self._filter_error:
+            parts += [SEPARATOR, (self._filter_error, "$status-error")]
+        cell = grid.cursor_cell
+        if cell is not None:
+            row, cluster = cell
+            state = CellState(row.states[grid.cursor_column])
+            parts += [SEPARATOR, (f"{row.kind} {row.title}", "bold"), " on ", (cluster, "bold"), ": "]
+            if state:
+                parts.append((f"{state.glyph} {state.label}", "$" + STATUS_VARIABLES[state]))
+                if message := row.messages.get(cluster):
+                    parts.append(f" — {message}")
+            else:
+                parts.append(("not selected by any BindingPolicy", "$text-muted"))
+            counts = summarize(row.states)[1]
+            parts += [SEPARATOR, "row: " + (" · ".join(f"{s.label} {n}" for s, n in counts.items()) or "not placed")]
+        content = Content.assemble(*parts)  # text from clusters and users: spans, never markup
+        if (content.plain, content.spans) != self._cursor_text:
+            self._cursor_text = (content.plain, content.spans)
+            self.query_one("#cursor-info", Static).update(content)
+
+    def on_status_grid_cell_highlighted(self, message: StatusGrid.CellHighlighted) -> None:
+        self._show_cursor_info()
+
+    # -- explain ---------------------------------------------------------------------------------
+    def on_status_grid_cell_selected(self, message: StatusGrid.CellSelected) -> None:
+        detail = self.query_one(DetailPane)
+        detail.display = True
+        detail.show_loading(f"{message.row.kind} {message.row.title}", message.cluster)
+        self.explain(message.row_key, message.cluster, f"{message.row.kind} {message.row.title}")
+
+    @work(exclusive=True, group="explain")
+    async def explain(self, row_key: str, cluster: str, workload: str) -> None:
+        detail = self.query_one(DetailPane)
+        try:
+            explanation: dict[str, Any] = await self.feed.explain(row_key, cluster)
+        except Exception as exc:  # the feed talks to clusters: any failure is shown, not raised
+            detail.show_error(workload, cluster, str(exc) or type(exc).__name__)
+        else:
+            detail.show(explanation)
+
+    # -- filter and sort -------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            event.input.display = False
+            self.grid.focus()
+
+    def set_filter(self, text: str) -> bool:
+        """Filter the grid; on a bad filter keep the last good one, show why and return False."""
+        box = self.query_one("#filter", Input)
+        if box.value != text:
+            box.value = text  # also fires Input.Changed, which lands back here with the same text
+        try:
+            row_filter = parse_filter(text)
+        except FilterError as exc:
+            self._filter_error = str(exc)
+            box.add_class("-invalid")
+            self._show_cursor_info()
+            return False
+        self._filter_error = ""
+        box.remove_class("-invalid")
+        self.grid.set_filter(row_filter)
+        self._show_cursor_info()
+        return True
+
+    def action_sort(self) -> None:
+        self.set_sort(SORT_ORDER[(SORT_ORDER.index(self.grid.sort) + 1) % len(SORT_ORDER)])
+
+    def action_reverse_sort(self) -> None:
+        self.set_sort(self.grid.sort, descending=not self.grid.descending)
+
+    def set_sort(self, key: str, descending: bool = False) -> bool:
+        if key not in SORT_KEYS:
+            return False
+        self.grid.set_sort(key, descending)
+        self._show_cursor_info()
+        return True
+
+    # -- views and going back --------------------------------------------------------------------
+    def show_view(self, name: str) -> None:
+        """`grid`, `wecs` (the WEC table) or `events` (the event log, full screen)."""
+        if self.maximized is not None:
+            self.minimize()
+        self._view = name
+        self.refresh_bindings()  # the grid's keys come and go with the grid
+        if name == "events":
+            self.maximize(self.query_one(EventLog))
+            return
+        self.query_one("#views", ContentSwitcher).current = name
+        if name == "wecs":
+            self._fill_wecs()
+        self.query_one("#" + name).focus()
+
+    def action_back(self) -> None:
+        """Close what is open, innermost first; with nothing open, let the app go back."""
+        detail = self.query_one(DetailPane)
+        box = self.query_one("#filter", Input)
+        if detail.display:
+            detail.display = False
+        elif box.display or self.grid.filter is not None or self._filter_error:
+            box.display = False
+            self.set_filter("")
+            self.grid.focus()
+        elif self.maximized is not None or self._view != "grid":
+            self.show_view("grid")
+        else:
+            raise SkipAction()
+
+    # -- delete ----------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in GRID_ACTIONS and self._view != "grid":
+            return False
+        if action == "delete":
+            return not self.read_only and callable(getattr(self.feed, "delete", None))
+        return True
+
+    def action_delete(self) -> None:
+        cell = self.grid.cursor_cell
+        if cell is None:
+            return
+        row = cell[0]
+        consequence = "It is removed from the WDS, and KubeStellar removes it from every WEC it was sent to."
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.delete(row.key, f"{row.kind} {row.title}")
+
+        self.app.push_screen(ConfirmDeleteScreen(f"{row.kind} {row.title}", row.name, consequence=consequence),
+                             confirmed)
+
+    @work(group="delete")
+    async def delete(self, row_key: str, what: str) -> None:
+        try:
+            await self.feed.delete(row_key)  # type: ignore[attr-defined]
+        except Exception as exc:  # a refused request is reported; nothing else changes
+            self.notify(f"could not delete {what}: {exc}", severity="error")
+        else:
+            self.notify(f"deleted {what}")
+
+
+def _wec_row(column: Column) -> tuple[str, ...]:
+    since = time.strftime("%H:%M:%S", time.localtime(column.since)) if column.since else ""
+    rate = "" if column.events_per_s is None else f"{column.events_per_s:.0f}"
+    labels = ",".join(f"{k}={v}" for k, v in sorted(column.labels.items()))
+    return (column.name, column.connection or "hub-reported", column.available, rate, since, labels, column.detail)
