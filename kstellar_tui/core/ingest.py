@@ -8,6 +8,7 @@ locks and the caller decides when to pay for the work (the monitor does it in a 
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 import time
@@ -27,6 +28,17 @@ WORKSTATUSES = Resource(KS_GROUP, "v1alpha1", "workstatuses")
 
 HUB_WDS = (BINDINGPOLICIES, BINDINGS, NAMESPACES)
 HUB_ITS = (MANAGEDCLUSTERS, MANIFESTWORKS, WORKSTATUSES)
+
+
+def tune_gc() -> None:
+    """Collect garbage less often in a process that holds a fleet.
+
+    The store keeps hundreds of thousands of small long-lived dicts; with the default thresholds a
+    full collection walks all of them every few thousand allocations, which cost ingest half its
+    throughput at 200 streams. Watch data has no reference cycles to speak of, so rarer
+    collections lose nothing."""
+    gc.set_threshold(50_000, 20, 100)
+    gc.freeze()
 
 
 class FleetWatcher:
@@ -61,8 +73,8 @@ class FleetWatcher:
             def replace(self, resource: Resource, objects: list[dict]) -> None:
                 put(("replace", source, resource, objects))
 
-            def event(self, resource: Resource, type_: str, obj: dict) -> None:
-                put(("event", source, resource, type_, obj))
+            def events(self, resource: Resource, batch: list[tuple[str, dict]]) -> None:
+                put(("events", source, resource, batch))
 
             def state(self, resource: Resource, state: ConnState, detail: str, since: float | None) -> None:
                 put(("state", source, resource, state, detail, since))
@@ -152,16 +164,19 @@ class FleetWatcher:
         if kind == "replace":
             self.store.replace(source_name, resource, item[3])
         else:
-            self.store.event(source_name, resource, item[3], item[4])
+            event = self.store.event
+            for type_, obj in item[3]:
+                event(source_name, resource, type_, obj)
             if self.on_event is not None:
-                self.on_event(source_name, resource, item[3])
+                for type_, obj in item[3]:
+                    self.on_event(source_name, resource, type_)
         if resource == BINDINGS:
             self._learn_versions(item)
             return True
         return resource == MANAGEDCLUSTERS and source == self.its
 
     def _learn_versions(self, item: tuple) -> None:
-        objects = item[3] if item[0] == "replace" else [item[4]]
+        objects = item[3] if item[0] == "replace" else [obj for _, obj in item[3]]
         for obj in objects:
             workload = (obj.get("spec") or {}).get("workload") or {}
             for scope in ("clusterScope", "namespaceScope"):

@@ -96,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=0.25)
     args = parser.parse_args(argv)
 
-    from kstellar_tui.core.ingest import FleetWatcher
+    from kstellar_tui.core.ingest import FleetWatcher, tune_gc
     from kstellar_tui.core.kube.kubeconfig import KubeConfig, KubeConfigError
+
+    tune_gc()
 
     try:
         watcher = FleetWatcher(KubeConfig.load(args.kubeconfig), wds=args.wds, its=args.its)

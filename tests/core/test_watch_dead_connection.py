@@ -71,7 +71,7 @@ class Recorder:
     def replace(self, resource, objects):
         self.replaced.append(objects)
 
-    def event(self, resource, type_, obj):
+    def events(self, resource, batch):
         pass
 
     def state(self, resource, state, detail, since):

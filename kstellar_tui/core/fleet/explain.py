@@ -34,6 +34,7 @@ class Explanation:
 
 
 def explain(store: FleetStore, key: str, cluster: str) -> Explanation:
+    store.settle()
     cell = store.cells.get(key, {}).get(cluster, BLANK)
     row = store.row_info(key) if key in store.cells or key in store.workloads else None
     title = f"{row['kind']} {row['namespace'] + '/' if row and row['namespace'] else ''}{row['name']}" if row else key

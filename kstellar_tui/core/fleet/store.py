@@ -118,6 +118,7 @@ class FleetStore:
         self.reported: dict[tuple[str, str], tuple[Health, str]] = {}  # (cluster, key) from WorkStatus
         self._reported_by_name: dict[str, tuple[str, str]] = {}  # WorkStatus store key -> (cluster, key)
         self.copies: dict[tuple[str, str], tuple[Health, str, bytes]] = {}  # (cluster, key) on the WEC
+        self._unreduced: dict[tuple[str, str], dict] = {}  # latest WEC copy per cell since the last settle()
         self.connections: dict[str, dict[Resource, Connection]] = defaultdict(dict)
         self.kinds: dict[tuple[str, str], str] = {}  # (group, kind) -> resource plural
         self.counters = Counters()
@@ -350,13 +351,21 @@ class FleetStore:
             self._dirty_cells.add((cell[1], cell[0]))
 
     def _put_copy(self, source: str, key: str, obj: dict) -> None:
-        health, message = assess_health(obj)
-        self.copies[(source, key)] = (health, message, digest(obj))
+        # Reduced in settle(): a Deployment rolling out sends many events per tick; only the last counts.
+        self._unreduced[(source, key)] = obj
         self._dirty_cells.add((key, source))
 
     def _drop_copy(self, source: str, key: str, obj: dict) -> None:
-        if self.copies.pop((source, key), None) is not None:
+        pending = self._unreduced.pop((source, key), None)
+        if self.copies.pop((source, key), None) is not None or pending is not None:
             self._dirty_cells.add((key, source))
+
+    def settle(self) -> None:
+        """Reduce WEC copies that arrived since the last call to (health, message, drift digest)."""
+        for cell, obj in self._unreduced.items():
+            health, message = assess_health(obj)
+            self.copies[cell] = (health, message, digest(obj))
+        self._unreduced.clear()
 
     # ------------------------------------------------------------------------------------------
     # Output
@@ -368,6 +377,7 @@ class FleetStore:
 
     def drain(self) -> dict | None:
         """Recompute dirty cells; return the GridDiff of what changed, or None when nothing did."""
+        self.settle()
         columns = self.column_names()
         targets: set[tuple[str, str]] = set(self._dirty_cells)
         for key in self._dirty_rows:
