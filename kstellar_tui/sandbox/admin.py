@@ -108,6 +108,6 @@ async def _apply_fault(sandbox: Sandbox, kind: str, cluster: str | None, value: 
 
 
 def _number(value: Any, what: str, *, minimum: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
         raise ValueError(f"{what} needs a numeric value >= {minimum}, got {value!r}")
     return float(value)

@@ -166,7 +166,7 @@ class Sandbox:
     async def start(self) -> None:
         ensure_private_dir(self.files.root)
         ensure_private_dir(self.files.db)
-        self._started_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._started_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.token = load_or_create_token(self.files.root)
         if self.tls:
             material = ensure_certificates(self.files.root)

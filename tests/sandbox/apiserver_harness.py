@@ -43,7 +43,7 @@ class Api:
         assert 200 <= status < 300, (status, answer)
         return answer
 
-    async def watch(self, path: str, **params: str) -> "WatchStream":
+    async def watch(self, path: str, **params: str) -> WatchStream:
         query = {"watch": "true", **params}
         resp = await self.session.get(self.base + path, params=query,
                                       headers={"Authorization": f"Bearer {self.token}"})
@@ -106,14 +106,16 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0, interval: f
         await asyncio.sleep(interval)
 
 
-@pytest.fixture
-async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+@pytest.fixture(name="sandbox")
+async def sandbox_fixture(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    """A started sandbox with one cluster, c1 (import it into a test module to use it)."""
     running = await started_sandbox(tmp_path / "state", ["c1"], bookmark_interval=0.2)
     yield running
     await running.stop()
 
 
-@pytest.fixture
-async def api(sandbox: Sandbox) -> AsyncIterator[Api]:
+@pytest.fixture(name="api")
+async def api_fixture(sandbox: Sandbox) -> AsyncIterator[Api]:
+    """An HTTPS client of c1 with the sandbox's token and CA."""
     async with client_session(sandbox) as session:
         yield Api(session, base_url(sandbox, "c1"), sandbox.token)

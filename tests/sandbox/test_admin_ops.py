@@ -292,8 +292,6 @@ async def test_getting_started_steps_6_to_9_with_kubectl(tmp_path: Path) -> None
 
 
 @pytest.mark.kubectl
-@pytest.mark.xfail(strict=True, reason="the sandbox server does not decode protobuf request bodies yet: "
-                   "`kubectl certificate approve` PUTs the approval as application/vnd.kubernetes.protobuf")
 async def test_kubectl_certificate_approve(tmp_path: Path) -> None:
     async with running_topology(tmp_path / "state") as topology:
         await presets.apply(topology, "core")

@@ -41,9 +41,19 @@ def test_headless_commands_import_no_heavy_library(argv: list[str]) -> None:
     assert result.stderr.strip().splitlines()[-1] == "[]"
 
 
-def test_without_a_subcommand_the_tui_is_announced(capsys: pytest.CaptureFixture) -> None:
-    assert main([]) == 1
-    assert capsys.readouterr().err == "kstellar-tui: the TUI is not built yet; try `kstellar-tui sandbox up`\n"
+def test_the_tui_refuses_a_kubeconfig_without_kubestellar_contexts(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    """Without a subcommand the TUI starts; a kubeconfig that cannot be the hub is a clear error first."""
+    config = tmp_path / "kubeconfig"
+    config.write_text("apiVersion: v1\nkind: Config\ncontexts: [{name: other, context: {cluster: c, user: u}}]\n")
+    assert main(["--kubeconfig", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert f"{config} has no 'wds1' and 'its1' contexts" in err and "--sandbox" in err
+
+
+def test_the_tui_names_a_missing_kubeconfig(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["--kubeconfig", str(tmp_path / "nope")]) == 1
+    assert capsys.readouterr().err == f"kstellar-tui: kubeconfig {tmp_path / 'nope'} does not exist\n"
 
 
 def test_console_script_and_version() -> None:

@@ -319,7 +319,9 @@ class Kubectl:
         return protobuf.decode_body(PB, self.sent_protobuf(*args).body)
 
     def dry_run_json(self, *args: str) -> dict[str, Any]:
-        result = self.run(*args, "--dry-run=client", "-o", "json")
+        """kubectl's JSON for the object the command would send (flags go before a `--` command line)."""
+        split = args.index("--") if "--" in args else len(args)
+        result = self.run(*args[:split], "--dry-run=client", "-o", "json", *args[split:])
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
@@ -509,13 +511,16 @@ def sb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
 
 @pytest.mark.kubectl
 @pytest.mark.parametrize(("command", "created"), [
-    (("create", "deployment", "web", "--image=nginx", "--replicas=0"), "deployment.apps/web created"),
-    (("create", "configmap", "cm", "--from-literal=a=b", "--from-literal=empty="), "configmap/cm created"),
-    (("create", "secret", "generic", "s", "--from-literal=pw=s3cr3t"), "secret/s created"),
-    (("create", "service", "nodeport", "np", "--tcp=80:8080"), "service/np created"),
-    (("create", "role", "r", "--verb=get", "--resource=pods"), "role.rbac.authorization.k8s.io/r created"),
-    (("create", "job", "j", "--image=busybox"), "job.batch/j created"),
-], ids=lambda value: value[1] if isinstance(value, tuple) else None)
+    pytest.param(("create", "deployment", "web", "--image=nginx", "--replicas=0"), "deployment.apps/web created",
+                 id="deployment"),
+    pytest.param(("create", "configmap", "cm", "--from-literal=a=b", "--from-literal=empty="), "configmap/cm created",
+                 id="configmap"),
+    pytest.param(("create", "secret", "generic", "s", "--from-literal=pw=s3cr3t"), "secret/s created", id="secret"),
+    pytest.param(("create", "service", "nodeport", "np", "--tcp=80:8080"), "service/np created", id="service"),
+    pytest.param(("create", "role", "r", "--verb=get", "--resource=pods"), "role.rbac.authorization.k8s.io/r created",
+                 id="role"),
+    pytest.param(("create", "job", "j", "--image=busybox"), "job.batch/j created", id="job"),
+])
 def test_the_sandbox_accepts_what_kubectl_create_sends(sb: Sandbox, command: tuple[str, ...], created: str) -> None:
     assert sb.kubectl_ok("a", *command).strip() == created
     kind_name = created.split()[0]
@@ -537,3 +542,15 @@ def test_the_sandbox_approves_a_csr_through_kubectl(sb: Sandbox) -> None:
         "certificatesigningrequest.certificates.k8s.io/carol approved"
     conditions = sb.kubectl_json("a", "get", "csr", "carol", "-o", "json")["status"]["conditions"]
     assert [(c["type"], c["status"]) for c in conditions] == [("Approved", "True")]
+
+
+@pytest.mark.kubectl
+def test_the_sandbox_drains_a_node_with_protobuf_delete_options(sb: Sandbox) -> None:
+    sb.kubectl_ok("a", "create", "-f", "-", input=json.dumps(
+        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}))
+    sb.kubectl_ok("a", "create", "-f", "-", input=json.dumps(
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "lonely", "namespace": "default"},
+         "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "nginx"}]}}))
+    out = sb.kubectl_ok("a", "drain", "n1", "--force", "--grace-period=0", "--timeout=30s")
+    assert "pod/lonely deleted" in out and "node/n1 drained" in out
+    assert sb.kubectl("a", "get", "pod", "lonely").returncode != 0

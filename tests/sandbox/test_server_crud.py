@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.apiserver_harness import Api, api, sandbox  # noqa: F401  (fixtures)
+from tests.sandbox.apiserver_harness import Api, api_fixture, sandbox_fixture  # noqa: F401 (fixtures)
 
 CMS = "/api/v1/namespaces/default/configmaps"
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"
@@ -29,7 +29,8 @@ async def test_create_get_update_delete_with_upstream_codes(api: Api) -> None:
     status, created = await api.call("POST", CMS, configmap("a"))
     assert status == 201 and created["metadata"]["uid"]
     status, duplicate = await api.call("POST", CMS, configmap("a"))
-    assert (status, duplicate["reason"], duplicate["message"]) == (409, "AlreadyExists", 'configmaps "a" already exists')
+    assert (status, duplicate["reason"], duplicate["message"]) == (
+        409, "AlreadyExists", 'configmaps "a" already exists')
     got = await api.ok("GET", f"{CMS}/a")
     assert got == created
     changed = await api.ok("PUT", f"{CMS}/a", {**got, "data": {"k": "2"}})
@@ -111,8 +112,7 @@ async def test_patch_types(api: Api) -> None:
     assert patched["spec"]["replicas"] == 4
     sidecar = {"spec": {"template": {"spec": {"containers": [{"name": "side", "image": "busybox"}]}}}}
     merged = await api.ok("PATCH", f"{DEPLOYS}/web", sidecar, content_type="application/strategic-merge-patch+json")
-    assert [c["name"] for c in merged["spec"]["template"]["spec"]["containers"]] == ["side", "web"] or \
-        [c["name"] for c in merged["spec"]["template"]["spec"]["containers"]] == ["web", "side"]
+    assert sorted(c["name"] for c in merged["spec"]["template"]["spec"]["containers"]) == ["side", "web"]
     replaced = await api.ok("PATCH", f"{DEPLOYS}/web", sidecar, content_type="application/merge-patch+json")
     assert [c["name"] for c in replaced["spec"]["template"]["spec"]["containers"]] == ["side"]
     status, _ = await api.call("PATCH", f"{DEPLOYS}/web", {"spec": {}}, content_type="text/plain")
@@ -152,7 +152,8 @@ async def test_scale_subresource(api: Api) -> None:
         "Scale", "autoscaling/v1", {"replicas": 2}, "app=web")
     scaled = await api.ok("PUT", f"{DEPLOYS}/web/scale", {**scale, "spec": {"replicas": 5}})
     assert scaled["spec"]["replicas"] == 5
-    await api.ok("PATCH", f"{DEPLOYS}/web/scale", {"spec": {"replicas": 6}}, content_type="application/merge-patch+json")
+    await api.ok("PATCH", f"{DEPLOYS}/web/scale", {"spec": {"replicas": 6}},
+                 content_type="application/merge-patch+json")
     assert (await api.ok("GET", f"{DEPLOYS}/web"))["spec"]["replicas"] == 6
     status, stale = await api.call("PUT", f"{DEPLOYS}/web/scale", {**scale, "spec": {"replicas": 1}})
     assert status == 409
@@ -189,7 +190,8 @@ async def test_bad_objects_get_a_clear_4xx_and_change_nothing(api: Api, path: st
     status, answer = await api.call("POST", path, body)
     assert status == code and answer["kind"] == "Status" and answer["message"]
     after = await api.ok("GET", CMS)
-    assert after["items"] == before["items"] and after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
+    assert after["items"] == before["items"]
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
 
 async def test_namespace_not_found_uses_upstreams_text(api: Api) -> None:
@@ -223,8 +225,10 @@ def widget_crd() -> dict:
         "spec": {"group": "example.com", "scope": "Namespaced",
                  "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
                  "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
-                               "additionalPrinterColumns": [{"name": "Size", "type": "integer", "jsonPath": ".spec.size"}],
+                               "additionalPrinterColumns": [
+                                   {"name": "Size", "type": "integer", "jsonPath": ".spec.size"}],
                                "schema": {"openAPIV3Schema": {"type": "object", "properties": {
-                                   "spec": {"type": "object", "properties": {"size": {"type": "integer", "minimum": 1}}},
+                                   "spec": {"type": "object",
+                                            "properties": {"size": {"type": "integer", "minimum": 1}}},
                                    "status": {"type": "object", "properties": {"ok": {"type": "boolean"}}}}}}}]},
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.apiserver_harness import Api, api, sandbox  # noqa: F401  (fixtures)
+from tests.sandbox.apiserver_harness import Api, api_fixture, sandbox_fixture  # noqa: F401 (fixtures)
 from tests.sandbox.test_server_crud import deployment, widget_crd
 
 DEPLOYS = "/apis/apps/v1/namespaces/default/deployments"

@@ -11,7 +11,14 @@ import pytest
 import yaml
 
 from kstellar_tui.sandbox.runtime import Sandbox
-from tests.sandbox.apiserver_harness import Api, api, base_url, client_session, sandbox, started_sandbox  # noqa: F401
+from tests.sandbox.apiserver_harness import (  # noqa: F401 (fixtures)
+    Api,
+    api_fixture,
+    base_url,
+    client_session,
+    sandbox_fixture,
+    started_sandbox,
+)
 
 CMS = "/api/v1/namespaces/default/configmaps"
 

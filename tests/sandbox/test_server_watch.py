@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kstellar_tui.sandbox.runtime import Sandbox
-from tests.sandbox.apiserver_harness import Api, api, sandbox  # noqa: F401  (fixtures)
+from tests.sandbox.apiserver_harness import Api, api_fixture, sandbox_fixture  # noqa: F401 (fixtures)
 
 CMS = "/api/v1/namespaces/default/configmaps"
 

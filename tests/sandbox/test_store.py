@@ -35,7 +35,8 @@ def deployment(name: str, replicas: int = 1, **meta) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": name, "namespace": "default", **meta},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+                     "template": {"metadata": {"labels": {"app": name}},
+                                  "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
 
 
 async def drain(watch) -> list[tuple[str, dict]]:
@@ -172,6 +173,19 @@ def test_foreground_deletion_waits_for_blocking_dependents(store: ClusterStore) 
         store.get(deployments, "default", "web")
 
 
+def test_every_owner_deleted_in_the_foreground_goes_with_their_shared_dependent(store: ClusterStore) -> None:
+    deployments, configmaps = rt(store, "apps", "v1", "deployments"), rt(store, "", "v1", "configmaps")
+    owners = [store.create(deployments, deployment(n)) for n in ("a", "b")]
+    refs = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": o["metadata"]["name"],
+             "uid": o["metadata"]["uid"], "blockOwnerDeletion": True} for o in owners]
+    store.create(configmaps, cm("shared", ownerReferences=refs, finalizers=["x.io/hold"]))
+    for name in ("a", "b"):
+        store.delete(deployments, "default", name, options={"propagationPolicy": "Foreground"})
+    held = store.get(configmaps, "default", "shared")
+    store.update(configmaps, {**held, "metadata": {**held["metadata"], "finalizers": []}})
+    assert store.list(deployments, "default")[0] == []
+
+
 def test_a_dependent_with_another_live_owner_only_loses_the_reference(store: ClusterStore) -> None:
     deployments, configmaps = rt(store, "apps", "v1", "deployments"), rt(store, "", "v1", "configmaps")
     first, second = store.create(deployments, deployment("a")), store.create(deployments, deployment("b"))
@@ -241,3 +255,14 @@ def test_objects_and_resource_versions_survive_a_reopen(tmp_path) -> None:
     assert again.rv == rv
     assert int(again.create(rt(again, "", "v1", "configmaps"), cm("next"))["metadata"]["resourceVersion"]) > rv
     again.close()
+
+
+def test_services_get_a_cluster_ip_that_updates_keep(store: ClusterStore) -> None:
+    services = rt(store, "", "v1", "services")
+    made = store.create(services, {"metadata": {"name": "web", "namespace": "default"},
+                                   "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    address = made["spec"]["clusterIP"]
+    assert address.startswith("10.") and made["spec"]["ports"] == [{"port": 80, "protocol": "TCP", "targetPort": 80}]
+    replaced = {**made, "spec": {"selector": {"app": "api"}, "ports": [{"port": 80}]}}
+    updated = store.update(services, replaced)
+    assert updated["spec"]["clusterIP"] == address and updated["spec"]["ports"] == made["spec"]["ports"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
-from kstellar_tui.sandbox.apiserver import crdschema, errors, patch, request_input, tables
+from kstellar_tui.sandbox.apiserver import crdschema, errors, patch, request_input, tables, validation
 from kstellar_tui.sandbox.apiserver.errors import ApiError
 from kstellar_tui.sandbox.apiserver.objectfilter import ObjectFilter
 from kstellar_tui.sandbox.apiserver.resources import ResourceType
@@ -24,7 +24,8 @@ STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 # Built-ins whose DELETE answers with the deleted object rather than a Status (as upstream's REST storage).
-RETURNS_DELETED_OBJECT = frozenset({("", "pods"), ("", "namespaces"), ("apiextensions.k8s.io", "customresourcedefinitions")})
+RETURNS_DELETED_OBJECT = frozenset({("", "pods"), ("", "namespaces"),
+                                    ("apiextensions.k8s.io", "customresourcedefinitions")})
 WARNINGS = web.RequestKey("warnings", list)
 
 
@@ -169,10 +170,9 @@ def table_response(request: web.Request, rt: ResourceType, objects: list[dict], 
 
 
 def check_unknown_fields(request: web.Request, rt: ResourceType, obj: dict) -> None:
-    """Fields a custom resource's schema does not know: 400 under fieldValidation=Strict (what
-    `kubectl apply` sends), warnings under Warn (the default); they are pruned either way."""
-    if rt.builtin:
-        return
+    """Fields the type does not know: 400 under fieldValidation=Strict (what `kubectl apply` sends),
+    warnings under Warn (the default). A custom resource's are pruned either way; a built-in's are
+    kept under Warn/Ignore (upstream drops them — we have field names, not enough to prune safely)."""
     mode = request_input.field_validation(request)
     if mode == "Ignore":
         return
@@ -180,7 +180,9 @@ def check_unknown_fields(request: web.Request, rt: ResourceType, obj: dict) -> N
     if not unknown:
         return
     if mode == "Strict":
-        raise errors.bad_request("strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown))
+        fields = ", ".join(f'unknown field "{path}"' for path in unknown)
+        prefix = (f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: ' if rt.builtin else "")
+        raise errors.bad_request(f"{prefix}strict decoding error: {fields}")
     request[WARNINGS] = [f'unknown field "{path}"' for path in unknown]
 
 
@@ -204,7 +206,7 @@ def _keep_identity(rt: ResourceType, patched: dict, current: dict) -> None:
         raise errors.bad_request(f'the name of the object ({meta.get("name")}) does not match the name on the URL '
                                  f'({old["name"]})')
     if rt.namespaced and meta.get("namespace") != old["namespace"]:
-        raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        raise errors.bad_request(validation.NAMESPACE_MISMATCH)
     if patched.get("apiVersion") != current["apiVersion"] or patched.get("kind") != current["kind"]:
         raise errors.bad_request("a patch cannot change the apiVersion or kind of an object")
 

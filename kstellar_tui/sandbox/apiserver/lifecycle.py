@@ -36,7 +36,6 @@ ROOT_CA_DESCRIPTION = (
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
 CRD_CLEANUP = "customresourcecleanup.apiextensions.k8s.io"
-NAMESPACE_FINALIZER = "kubernetes"
 
 
 def _meta(obj: dict) -> dict:
@@ -95,9 +94,10 @@ class Lifecycle:
             raise ApiError(404, "NotFound", f'namespaces "{name}" not found',
                            {"name": name, "kind": "namespaces"})
         if _terminating(namespace):
+            shown = _meta(obj).get("name") or _meta(obj).get("generateName", "")
             raise ApiError(403, "Forbidden",
-                           f"{rt.kind.lower()}s \"{_meta(obj).get('name') or _meta(obj).get('generateName', '')}\" "
-                           f"is forbidden: unable to create new content in namespace {name} because it is being terminated",
+                           f'{rt.plural} "{shown}" is forbidden: unable to create new content in namespace {name} '
+                           "because it is being terminated",
                            {"name": _meta(obj).get("name", ""), "kind": rt.plural,
                             "causes": [{"reason": "NamespaceTerminating", "field": "metadata.namespace",
                                         "message": f"namespace {name} is being terminated"}]})
@@ -157,45 +157,45 @@ class Lifecycle:
                 self._on_terminating(rt, obj)
             return
         if key == NAMESPACES and event_type == "ADDED":
-            after(lambda: self._ensure_namespace_defaults(_meta(obj)["name"]))
+            after(self._ensure_namespace_defaults, _meta(obj)["name"])
         elif key == CRDS and (old is None or old.get("spec") != obj.get("spec")):
             name = _meta(obj)["name"]
-            after(lambda: self._establish(name))
+            after(self._establish, name)
 
     def _on_terminating(self, rt: ResourceType, obj: dict) -> None:
         after = self.store.after_writes
         ref = (rt, _meta(obj).get("namespace", ""), _meta(obj)["name"])
         finalizers = _meta(obj).get("finalizers") or []
         if ORPHAN in finalizers:
-            after(lambda: self._orphan_dependents(*ref))
+            after(self._orphan_dependents, *ref)
         if FOREGROUND in finalizers:
-            after(lambda: self._delete_dependents_in_foreground(*ref))
+            after(self._delete_dependents_in_foreground, *ref)
         if rt.key == NAMESPACES:
-            after(lambda: self._empty_namespace(ref[2]))
+            after(self._empty_namespace, ref[2])
         if rt.key == CRDS and CRD_CLEANUP in finalizers:
-            after(lambda: self._empty_crd(ref[2]))
+            after(self._empty_crd, ref[2])
 
     def _on_removed(self, rt: ResourceType, obj: dict) -> None:
         after = self.store.after_writes
         meta = _meta(obj)
         uid, namespace, name = meta["uid"], meta.get("namespace", ""), meta["name"]
         if self.store.dependents(uid):
-            after(lambda: self._collect_dependents(uid))
+            after(self._collect_dependents, uid)
         for owner in meta.get("ownerReferences") or ():
             if isinstance(owner, dict) and owner.get("uid"):
                 owner_uid = owner["uid"]
-                after(lambda: self._finish_foreground(owner_uid))
+                after(self._finish_foreground, owner_uid)
         if rt.key == CRDS:
             self.store.registry.remove_crd(name)
             self.store.close_watches((obj["spec"]["group"], obj["spec"]["names"]["plural"]))
         elif not rt.builtin:
-            after(lambda: self._finish_crd(f"{rt.plural}.{rt.group}"))
+            after(self._finish_crd, f"{rt.plural}.{rt.group}")
         if namespace:
             ns = self.store.find(NAMESPACES, "", namespace)
             if _terminating(ns):
-                after(lambda: self._finish_namespace(namespace))
+                after(self._finish_namespace, namespace)
             elif ns is not None and (rt.key, name) in ((SERVICE_ACCOUNTS, "default"), (CONFIG_MAPS, ROOT_CA_CONFIGMAP)):
-                after(lambda: self._ensure_namespace_defaults(namespace))
+                after(self._ensure_namespace_defaults, namespace)
 
     # ------------------------------------------------------------------ namespaces
     def _ensure_namespace_defaults(self, namespace: str) -> None:
@@ -235,7 +235,7 @@ class Lifecycle:
             store.update(self._rt(NAMESPACES), finalized, subresource="finalize")
 
     def _namespace_has_content(self, namespace: str) -> bool:
-        for key in self.store.keys():
+        for key in self.store.keys():  # noqa: SIM118 (a method of the store, not a dict)
             rt = self.store.type_for(key)
             if rt is not None and rt.namespaced and self.store.objects(key, namespace):
                 return True

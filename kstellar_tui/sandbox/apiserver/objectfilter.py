@@ -31,14 +31,15 @@ def field_value(obj: dict, path: str) -> str:
 class ObjectFilter:
     """A predicate over stored objects; `everything` lets hot paths skip the checks."""
 
-    __slots__ = ("namespace", "labels", "fields", "everything")
+    __slots__ = ("everything", "fields", "labels", "namespace", "namespace_only")
 
     def __init__(self, namespace: str | None = None, labels: LabelSelector | None = None,
                  fields: Sequence[tuple[str, str, str]] | None = None) -> None:
         self.namespace = namespace or None
         self.labels = labels
         self.fields = tuple(fields or ())
-        self.everything = self.namespace is None and self.labels is None and not self.fields
+        self.namespace_only = self.labels is None and not self.fields  # decided without the object's body
+        self.everything = self.namespace_only and self.namespace is None
 
     def matches(self, obj: dict) -> bool:
         if self.everything:

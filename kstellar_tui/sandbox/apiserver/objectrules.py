@@ -1,11 +1,14 @@
 """How a write becomes the stored object: server-set metadata, status and subresource rules,
-generation, defaults and validation (what upstream's REST strategies do per type).
+generation and defaults (what upstream's REST strategies do per type). Validation is the store's.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import random
 import time
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -19,6 +22,7 @@ IMMUTABLE_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletion
 UNVERSIONED_FIELDS = ("apiVersion", "kind", "metadata", "status")
 # Types whose status may be set at creation (a kubelet registers its Node with status).
 STATUS_ON_CREATE = frozenset({("", "nodes")})
+SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 
 
 def now_rfc3339() -> str:
@@ -50,14 +54,58 @@ def _pod_defaults(obj: dict) -> None:
     obj["status"] = {"phase": "Pending"}
 
 
-CREATE_DEFAULTS: dict[tuple[str, str], Callable[[dict], None]] = {
+def _service_defaults(obj: dict) -> None:
+    """Type, session affinity, and each port's protocol and targetPort."""
+    spec = obj.setdefault("spec", {})
+    if not isinstance(spec, dict):
+        return
+    spec.setdefault("type", "ClusterIP")
+    spec.setdefault("sessionAffinity", "None")
+    for port in spec.get("ports") or ():
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
+            port.setdefault("targetPort", port.get("port"))
+
+
+def _allocate_cluster_ip(obj: dict) -> None:
+    """A cluster IP from 10.96.0.0/12, random as upstream's allocator picks them."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if spec.get("type") != "ExternalName" and not spec.get("clusterIP"):
+        address = str(SERVICE_CIDR[random.randrange(2, SERVICE_CIDR.num_addresses - 1)])
+        spec["clusterIP"], spec["clusterIPs"] = address, [address]
+    if spec.get("clusterIP") and spec["clusterIP"] != "None":
+        spec.setdefault("clusterIPs", [spec["clusterIP"]])
+        spec.setdefault("ipFamilies", ["IPv4"])
+        spec.setdefault("ipFamilyPolicy", "SingleStack")
+
+
+# Defaults applied whenever an object is written (upstream defaults every decoded object) ...
+DEFAULTS: dict[tuple[str, str], Callable[[dict], None]] = {
     ("apps", "deployments"): _replicas_default,
     ("apps", "replicasets"): _replicas_default,
     ("apps", "statefulsets"): _replicas_default,
     ("", "replicationcontrollers"): _replicas_default,
+    ("", "services"): _service_defaults,
+}
+# ... and what only a create sets (after those).
+CREATE_DEFAULTS: dict[tuple[str, str], Callable[[dict], None]] = {
     ("", "namespaces"): _namespace_defaults,
     ("", "pods"): _pod_defaults,
+    ("", "services"): _allocate_cluster_ip,
 }
+ALLOCATED_SPEC_FIELDS = {("", "services"): ("clusterIP", "clusterIPs", "ipFamilies", "ipFamilyPolicy")}
+
+
+def _keep_allocated(rt: ResourceType, new: dict, current: dict) -> None:
+    """An update that leaves out what the server allocated (a Service's cluster IP) keeps it."""
+    fields = ALLOCATED_SPEC_FIELDS.get(rt.key, ())
+    spec, old_spec = new.get("spec"), current.get("spec") or {}
+    if isinstance(spec, dict):
+        for field in fields:
+            if field not in spec and field in old_spec:
+                spec[field] = old_spec[field]
 
 
 def drop_empty_metadata(meta: dict) -> None:
@@ -74,6 +122,8 @@ def has_generation(rt: ResourceType, obj: dict) -> bool:
 
 def typed(rt: ResourceType, obj: dict) -> dict:
     """`obj` with the type's apiVersion and kind, first (as upstream serialises them)."""
+    if tuple(islice(obj.items(), 2)) == (("apiVersion", rt.api_version), ("kind", rt.kind)):
+        return obj
     return {"apiVersion": rt.api_version, "kind": rt.kind,
             **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}}
 
@@ -94,9 +144,9 @@ def prepare_create(rt: ResourceType, obj: dict) -> dict:
         meta.pop("namespace", None)
     if "status" in rt.subresources and rt.key not in STATUS_ON_CREATE:
         obj.pop("status", None)
-    defaults = CREATE_DEFAULTS.get(rt.key)
-    if defaults is not None:
-        defaults(obj)
+    for table in (DEFAULTS, CREATE_DEFAULTS):
+        if rt.key in table:
+            table[rt.key](obj)
     if has_generation(rt, obj):
         meta["generation"] = 1
     drop_empty_metadata(meta)
@@ -108,7 +158,8 @@ def prepare_update(rt: ResourceType, obj: dict, current: dict, subresource: str 
     if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
         raise errors.bad_request("the body of the request must be an object with metadata")
     if subresource in ("status", "approval", "finalize"):
-        new = copy_of(current)
+        # Stored objects are never mutated, so the new version may share their untouched parts.
+        new = {**current, "metadata": dict(current["metadata"])}
         _take_subresource(new, obj, subresource)
     else:
         new = typed(rt, obj)
@@ -116,6 +167,9 @@ def prepare_update(rt: ResourceType, obj: dict, current: dict, subresource: str 
             _keep(new, current, "status")
         if rt.key == ("", "namespaces"):
             new.setdefault("spec", {})["finalizers"] = (current.get("spec") or {}).get("finalizers", [])
+        _keep_allocated(rt, new, current)
+        if rt.key in DEFAULTS:
+            DEFAULTS[rt.key](new)
     meta, old_meta = new["metadata"], current["metadata"]
     meta.pop("selfLink", None)
     if "managedFields" not in meta:
@@ -152,7 +206,8 @@ def finalizer_causes(obj: dict, old: dict | None) -> list[tuple[str, str]]:
     """A terminating object may lose finalizers but never gain one."""
     causes: list[tuple[str, str]] = []
     if old is not None and old["metadata"].get("deletionTimestamp"):
-        added = [f for f in obj["metadata"].get("finalizers") or [] if f not in (old["metadata"].get("finalizers") or [])]
+        before = old["metadata"].get("finalizers") or []
+        added = [f for f in obj["metadata"].get("finalizers") or [] if f not in before]
         if added:
             quoted = ", ".join(f'"{f}"' for f in added)
             causes.append(("metadata.finalizers",
@@ -169,13 +224,13 @@ def _take_subresource(new: dict, obj: dict, subresource: str) -> None:
             new.pop("status", None)
     elif subresource == "approval":
         conditions = (obj.get("status") or {}).get("conditions")
-        status = new.setdefault("status", {})
+        status = new["status"] = dict(new.get("status") or {})
         if conditions:
             status["conditions"] = conditions
         else:
             status.pop("conditions", None)
     else:  # namespaces/finalize
-        new.setdefault("spec", {})["finalizers"] = (obj.get("spec") or {}).get("finalizers") or []
+        new["spec"] = {**(new.get("spec") or {}), "finalizers": (obj.get("spec") or {}).get("finalizers") or []}
 
 
 def _keep(target: dict, source: dict, field: str) -> None:

@@ -52,17 +52,16 @@ class Database:
         for group, resource, namespace, name, body in cursor:
             yield (group, resource), namespace, name, body
 
-    def write(self, changes: list[tuple[tuple[str, str], str, str, bytes | None]], rv: int) -> None:
-        """Store (body) or delete (None) each ((group, resource), namespace, name) and the counter,
+    def write(self, changes: dict[tuple[tuple[str, str], str, str], bytes | None], rv: int) -> None:
+        """Store (body) or delete (None) each ((group, resource), namespace, name), and the counter,
         in one transaction."""
+        puts = [(*key, ns, name, body) for (key, ns, name), body in changes.items() if body is not None]
+        deletes = [(*key, ns, name) for (key, ns, name), body in changes.items() if body is None]
         conn = self._conn
         conn.execute("BEGIN")
         try:
-            for (group, resource), namespace, name, body in changes:
-                if body is None:
-                    conn.execute(_DELETE, (group, resource, namespace, name))
-                else:
-                    conn.execute(_PUT, (group, resource, namespace, name, body))
+            conn.executemany(_PUT, puts)
+            conn.executemany(_DELETE, deletes)
             conn.execute(_SET_RV, (rv,))
         except BaseException:
             conn.execute("ROLLBACK")

@@ -13,14 +13,14 @@ import yaml
 from aiohttp import web
 
 from kstellar_tui.core.fleet.selectors import SelectorError, parse_field_selector, parse_selector
-from kstellar_tui.sandbox.apiserver import errors
+from kstellar_tui.sandbox.apiserver import errors, protobuf, validation
 from kstellar_tui.sandbox.apiserver.resources import ResourceType
 
 MAX_BODY_BYTES = 3 * 1024 * 1024  # upstream's limit for a request body
 JSON_TYPES = ("application/json", "application/json-patch+json", "application/merge-patch+json",
               "application/strategic-merge-patch+json")
 YAML_TYPES = ("application/yaml", "application/apply-patch+yaml", "text/yaml", "application/x-yaml")
-OBJECT_TYPES = ("application/json", "application/yaml")
+OBJECT_TYPES = ("application/json", "application/yaml", protobuf.MEDIA_TYPE)
 
 
 async def read_body(request: web.Request) -> bytes:
@@ -37,11 +37,14 @@ async def read_body(request: web.Request) -> bytes:
 
 
 def decode(body: bytes, content_type: str) -> Any:
-    """A JSON (or, for YAML media types, YAML) document; 400 with the parser's reason otherwise."""
-    if content_type not in JSON_TYPES and content_type not in YAML_TYPES:
+    """A JSON, YAML or (kubectl's typed clients) Kubernetes protobuf document; 400 with the
+    parser's reason when it does not parse, 415 for other media types."""
+    if content_type not in JSON_TYPES and content_type not in YAML_TYPES and content_type != protobuf.MEDIA_TYPE:
         raise errors.unsupported_media_type(content_type, OBJECT_TYPES)
     if not body.strip():
         raise errors.bad_request("the request body is empty")
+    if content_type == protobuf.MEDIA_TYPE:
+        return protobuf.decode_body(content_type, body)
     if content_type in YAML_TYPES:
         try:
             return yaml.safe_load(body)
@@ -88,7 +91,7 @@ def check_fits(rt: ResourceType, obj: dict, namespace: str | None, name: str | N
         raise errors.bad_request("metadata must be an object")
     given_namespace = meta.get("namespace")
     if rt.namespaced and given_namespace and namespace and given_namespace != namespace:
-        raise errors.bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        raise errors.bad_request(validation.NAMESPACE_MISMATCH)
     if name is not None and meta.get("name") and meta["name"] != name:
         raise errors.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL ({name})")
 

@@ -159,7 +159,7 @@ def _target(store: ClusterStore, group: str, version: str, rest: list[str]) -> T
         namespace, rest = rest[1], rest[2:]
     if len(rest) > 3:
         raise NOT_FOUND
-    plural, name, subresource = (rest + [None, None])[:3]
+    plural, name, subresource = [*rest, None, None][:3]
     rt = store.registry.lookup(group, version, plural)
     if rt is None or (namespace is not None and not rt.namespaced):
         raise NOT_FOUND

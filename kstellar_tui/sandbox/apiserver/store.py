@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import logging
 import secrets
 import uuid
@@ -29,11 +30,10 @@ from typing import Any
 
 import orjson
 
-from kstellar_tui.sandbox.apiserver import crdschema, errors, validation
+from kstellar_tui.sandbox.apiserver import crdschema, errors, objectrules, validation
 from kstellar_tui.sandbox.apiserver.errors import ApiError
 from kstellar_tui.sandbox.apiserver.lifecycle import CRDS, Lifecycle
 from kstellar_tui.sandbox.apiserver.objectfilter import LabelSelector, ObjectFilter
-from kstellar_tui.sandbox.apiserver import objectrules
 from kstellar_tui.sandbox.apiserver.objectrules import copy_of, kind_group
 from kstellar_tui.sandbox.apiserver.persistence import Database
 from kstellar_tui.sandbox.apiserver.registry import ResourceRegistry
@@ -89,7 +89,7 @@ class ClusterStore:
 
     # ---------------------------------------------------------------- reads
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
-        obj, data = self.entry(rt, namespace, name)
+        _, data = self.entry(rt, namespace, name)
         return as_version(orjson.loads(data), rt)
 
     def entry(self, rt: ResourceType, namespace: str | None, name: str) -> Entry:
@@ -182,12 +182,12 @@ class ClusterStore:
         """Delete now, or mark for deletion while finalizers remain; returns the object's last state."""
         return self._run(lambda: self._delete(rt, self._ns(rt, namespace), name, options or {}, dry_run))
 
-    def after_writes(self, action: Callable[[], None]) -> None:
-        """Run `action` once the current write (and everything it set off) is committed.
+    def after_writes(self, action: Callable[..., None], *args: Any) -> None:
+        """Run `action(*args)` once the current write (and everything it set off) is committed.
 
         How lifecycle rules chain writes without recursion: the whole cascade still finishes
         before the API call that caused it answers."""
-        self._followups.append(action)
+        self._followups.append(functools.partial(action, *args))
         if not self._writing:
             self._run(lambda: None)
 
@@ -236,7 +236,8 @@ class ClusterStore:
         if not events:
             return
         if self._db is not None:
-            self._db.write([(e.key, e.namespace, e.name, None if e.type == DELETED else e.data) for e in events],
+            # Only the last state of each object in the batch needs writing.
+            self._db.write({(e.key, e.namespace, e.name): None if e.type == DELETED else e.data for e in events},
                            events[-1].rv)
         self._unflushed = []
         history = self._history
@@ -354,8 +355,8 @@ class ClusterStore:
     def _generated_name(self, rt: ResourceType, meta: dict) -> str:
         prefix = meta.get("generateName")
         if not prefix:
-            raise errors.invalid(kind_group(rt), "", [("metadata.name", "Required value: name or generateName is required")],
-                                 rt.group, rt.kind)
+            raise errors.invalid(kind_group(rt), "", [
+                ("metadata.name", "Required value: name or generateName is required")], rt.group, rt.kind)
         bucket = self._objects.get(rt.key, {})
         while True:
             name = prefix + "".join(secrets.choice(GENERATE_NAME_ALPHABET) for _ in range(5))
@@ -405,16 +406,24 @@ class ClusterStore:
         rv = self.rv + 1
         meta = obj["metadata"]
         meta["resourceVersion"] = str(rv)
-        namespace, name = meta.get("namespace", ""), meta["name"]
+        key, ident = rt.key, (meta.get("namespace", ""), meta["name"])
         data = orjson.dumps(obj)
         self.rv = rv
-        old_data = None
-        if old is not None:
-            old_data = self._objects[rt.key][(namespace, name)][1]
-            self._unindex(rt.key, namespace, name, old)
-        if event_type != DELETED:
-            self._index(rt.key, namespace, name, obj, data)
-        self._unflushed.append(Event(rv, event_type, rt.key, obj, data, old, old_data))
+        bucket = self._objects.setdefault(key, {})
+        old_data = bucket[ident][1] if old is not None else None
+        relink = old is None or event_type == DELETED or (
+            meta.get("ownerReferences") != old["metadata"].get("ownerReferences"))
+        if old is not None and relink:
+            self._unlink(key, ident, old)
+        if event_type == DELETED:
+            del bucket[ident]
+            if not bucket:
+                del self._objects[key]
+        else:
+            bucket[ident] = (obj, data)
+            if relink:
+                self._link(key, ident, obj)
+        self._unflushed.append(Event(rv, event_type, key, obj, data, old_data))
         for callback in list(self._subscribers):
             try:
                 callback(event_type, rt, obj)
@@ -423,22 +432,16 @@ class ClusterStore:
         self.lifecycle.committed(event_type, rt, obj, old)
         return as_version(orjson.loads(data), rt)
 
-    def _index(self, key: tuple[str, str], namespace: str, name: str, obj: dict, data: bytes) -> None:
-        self._objects.setdefault(key, {})[(namespace, name)] = (obj, data)
-        meta = obj["metadata"]
-        ref = (key, namespace, name)
+    def _link(self, key: tuple[str, str], ident: tuple[str, str], obj: dict) -> None:
+        """Index an object by uid and by the uids of its owners."""
+        meta, ref = obj["metadata"], (key, *ident)
         self._by_uid[meta["uid"]] = ref
         for owner in meta.get("ownerReferences") or ():
             if isinstance(owner, dict) and owner.get("uid"):
                 self._dependents.setdefault(owner["uid"], set()).add(ref)
 
-    def _unindex(self, key: tuple[str, str], namespace: str, name: str, obj: dict) -> None:
-        bucket = self._objects.get(key, {})
-        bucket.pop((namespace, name), None)
-        if not bucket:
-            self._objects.pop(key, None)
-        meta = obj["metadata"]
-        ref = (key, namespace, name)
+    def _unlink(self, key: tuple[str, str], ident: tuple[str, str], obj: dict) -> None:
+        meta, ref = obj["metadata"], (key, *ident)
         self._by_uid.pop(meta.get("uid"), None)
         for owner in meta.get("ownerReferences") or ():
             dependents = self._dependents.get(owner.get("uid")) if isinstance(owner, dict) else None
@@ -454,7 +457,9 @@ class ClusterStore:
 
     def _load(self, database: Database) -> None:
         for key, namespace, name, data in database.rows():
-            self._index(key, namespace, name, orjson.loads(data), data)
+            obj = orjson.loads(data)
+            self._objects.setdefault(key, {})[(namespace, name)] = (obj, data)
+            self._link(key, (namespace, name), obj)
         self.rv = self._oldest_servable = database.resource_version()
         self.lifecycle.restore()
 
@@ -498,4 +503,5 @@ def decode_continue(token: str) -> tuple[str, str]:
         namespace, name = orjson.loads(raw)["start"]
         return str(namespace), str(name)
     except (binascii.Error, ValueError, KeyError, TypeError):
-        raise errors.bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from None
+        raise errors.bad_request("continue key is not valid: incorrect encoded start resourceVersion "
+                                 "(version meta.k8s.io/v1)") from None

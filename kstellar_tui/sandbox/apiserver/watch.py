@@ -27,15 +27,14 @@ def event_line(event_type: str, data: bytes) -> bytes:
 class Event:
     """One committed change: the object after it (and before it, for MODIFIED), serialised once.
 
-    Once delivered to the live watchers, an event in the history keeps only bytes (`forget`):
-    thousands of retained dict trees would make every garbage collection walk them. Replaying
-    history to a filtered watch decodes them again."""
+    Events keep bytes, not dicts: thousands of retained dict trees (the history, a burst of
+    writes waiting for their commit) would make every garbage collection walk them. A filtered
+    watch decodes the objects when it needs them; `forget` drops that decoded copy again."""
 
-    __slots__ = ("rv", "type", "key", "namespace", "name", "api_version", "data", "old_data", "line", "_obj",
-                 "_old")
+    __slots__ = ("rv", "type", "key", "namespace", "name", "api_version", "data", "old_data", "line", "_obj", "_old")
 
     def __init__(self, rv: int, event_type: str, key: tuple[str, str], obj: dict, data: bytes,
-                 old: dict | None = None, old_data: bytes | None = None) -> None:
+                 old_data: bytes | None = None) -> None:
         self.rv = rv
         self.type = event_type
         self.key = key
@@ -46,18 +45,20 @@ class Event:
         self.data = data
         self.old_data = old_data
         self.line = event_line(event_type, data)
-        self._obj = obj
-        self._old = old
+        self._obj: dict | None = None
+        self._old: dict | None = None
 
     @property
     def obj(self) -> dict:
-        return self._obj if self._obj is not None else orjson.loads(self.data)
+        if self._obj is None:
+            self._obj = orjson.loads(self.data)
+        return self._obj
 
     @property
     def old(self) -> dict | None:
-        if self._old is not None or self.old_data is None:
-            return self._old
-        return orjson.loads(self.old_data)
+        if self._old is None and self.old_data is not None:
+            self._old = orjson.loads(self.old_data)
+        return self._old
 
     def forget(self) -> None:
         self._obj = self._old = None
@@ -94,7 +95,9 @@ class Watch:
         if event.rv <= self._after:
             return
         flt = self.filter
-        if flt.everything:
+        if flt.namespace_only:  # a namespace never changes, so nothing enters or leaves
+            if flt.namespace is not None and event.namespace != flt.namespace:
+                return
             now = before = True
             obj = None
         else:

@@ -21,7 +21,7 @@ def decode_body(content_type: str, data: bytes) -> dict[str, Any]:
     (the client can send them as JSON instead).
     """
     if content_type != MEDIA_TYPE:
-        raise errors.unsupported_media_type(content_type)
+        raise errors.unsupported_media_type(content_type, (MEDIA_TYPE,))
     try:
         api_version, kind, raw = _unwrap(data)
         message = schema.kind_message(api_version, kind)
@@ -37,7 +37,7 @@ def _unwrap(data: bytes) -> tuple[str, str, bytes]:
     """(apiVersion, kind, raw) from runtime.Unknown: typeMeta 1 {apiVersion 1, kind 2}, raw 2,
     contentEncoding 3, contentType 4."""
     if not data.startswith(MAGIC):
-        raise ProtobufError(f"it does not start with the protobuf prefix {MAGIC!r}")
+        raise ProtobufError("it does not start with the protobuf prefix k8s\\x00")
     envelope = _strings_and_bytes(data[len(MAGIC):], "runtime.Unknown")
     type_meta = _strings_and_bytes(envelope.get(1, b""), "runtime.TypeMeta")
     api_version, kind = (type_meta.get(number, b"").decode("utf-8", "replace") for number in (1, 2))

@@ -45,21 +45,19 @@ def decode(message: str, data: bytes) -> dict[str, Any]:
 
 
 def _field_value(field: Field, occurrences: list[Occurrence], where: str) -> Any:
+    """Go's omitempty skips nil pointers, empty lists and maps and zero scalars, but never a struct."""
     if field.shape == "list":
         value = [item for wire_type, raw in occurrences for item in _items(field.kind, wire_type, raw, where)]
     elif field.shape != "single":
         value = dict(_entry(field, _bytes(wire_type, raw, where), where) for wire_type, raw in occurrences)
-    elif occurrences:
-        value = _single(field.kind, occurrences, where)
+    elif field.pointer:  # a set pointer is written whatever it points to
+        return _single(field.kind, occurrences, where) if occurrences else (_OMIT if field.omitempty else None)
     else:
-        value = None if field.pointer else _zero(field.kind, where)
-    # Go's omitempty skips nil pointers, empty lists and maps and zero scalars, but never a struct
-    omittable = field.omitempty and (field.pointer or field.shape != "single" or field.kind in schema.SCALARS)
-    if value is None or (field.shape != "single" and not value):
-        return _OMIT if omittable else None
-    if omittable and not field.pointer and field.shape == "single" and value in ("", 0):
-        return _OMIT
-    return value
+        value = _single(field.kind, occurrences, where) if occurrences else _zero(field.kind, where)
+        if field.omitempty and field.kind in schema.SCALARS and value in ("", 0, None):
+            return _OMIT
+        return value
+    return value or (_OMIT if field.omitempty else None)
 
 
 def _single(kind: str, occurrences: list[Occurrence], where: str) -> Any:
