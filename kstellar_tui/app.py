@@ -66,10 +66,6 @@ def command_usages() -> list[tuple[str, str]]:
     return [(f":{name} {c.argument}".rstrip(), c.description) for name, c in LINE_COMMANDS.items()]
 
 
-def screenshots_dir() -> Path:
-    return locations.data_dir() / "screenshots"
-
-
 class WorkloadCommands(Provider):
     """Palette: jump to a workload."""
 
@@ -240,7 +236,7 @@ class KStellarApp(App[int]):
             await self.switch_mode("monitor")
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
-        folder = screenshots_dir()
+        folder = locations.screenshots_dir()
         folder.mkdir(parents=True, exist_ok=True)
         saved = self.save_screenshot(filename, path or str(folder))
         self.notify(f"screenshot saved to {saved}")
@@ -250,7 +246,7 @@ class KStellarApp(App[int]):
         for command in super().get_system_commands(screen):
             if command.title != "Screenshot":
                 yield command
-        yield SystemCommand("Screenshot", f"Save an SVG screenshot in {screenshots_dir()}", self.action_screenshot)
+        yield SystemCommand("Screenshot", f"Save an SVG screenshot in {locations.screenshots_dir()}", self.action_screenshot)
 
     # -- `:` commands ----------------------------------------------------------------------------
     async def run_command(self, text: str) -> bool:

@@ -60,6 +60,20 @@ def logs_dir() -> Path:
     return state_dir() / "logs"
 
 
+def drafts_dir() -> Path:
+    """Editor content autosaved until applied or discarded."""
+    return state_dir() / "drafts"
+
+
+def sync_dir() -> Path:
+    """What each `apply --watch` folder applied, so `--prune` knows what a removed file described."""
+    return state_dir() / "sync"
+
+
+def screenshots_dir() -> Path:
+    return data_dir() / "screenshots"
+
+
 def sandbox_dir() -> Path:
     """The default sandbox state dir: `$KSTELLAR_SANDBOX_DIR`, else `sandbox` in the state dir."""
     return _from_env(SANDBOX_DIR_ENV) or state_dir() / "sandbox"
@@ -85,6 +99,9 @@ def paths_in_use() -> dict[str, list[Path]]:
         "cache": [cache_dir()],
         "state": [state_dir()],
         "logs": [logs_dir()],
+        "drafts": [drafts_dir()],
+        "folder sync records": [sync_dir()],
+        "screenshots": [screenshots_dir()],
         "sandbox state": [sandbox_dir()],
         "sandbox kubeconfig": [sandbox_kubeconfig()],
         "kubeconfig": kubeconfig_files(),

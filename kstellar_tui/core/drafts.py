@@ -18,10 +18,6 @@ from kstellar_tui.core.atomicfile import atomic_write
 SUFFIX = ".draft"
 
 
-def drafts_dir() -> Path:
-    return locations.state_dir() / "drafts"
-
-
 @dataclass(frozen=True)
 class DraftInfo:
     name: str
@@ -33,7 +29,7 @@ class Drafts:
     """save(name, text), list(), load(name), discard(name) over one directory."""
 
     def __init__(self, directory: Path | None = None):
-        self.directory = directory or drafts_dir()
+        self.directory = directory or locations.drafts_dir()
 
     def _file(self, name: str) -> Path:
         if not name:

@@ -46,7 +46,7 @@ class SyncEvent:
 
 def record_path(root: Path, wds: str) -> Path:
     key = hashlib.sha256(f"{root.resolve()}\0{wds}".encode()).hexdigest()[:16]
-    return locations.state_dir() / "sync" / f"{key}.json"
+    return locations.sync_dir() / f"{key}.json"
 
 
 class SyncRecord:
