@@ -139,7 +139,10 @@ class KStellarApp(App[int]):
     ]
 
     def __init__(self, feed: Feed, *, config: Config | None = None, read_only: bool = False,
-                 sandbox_note: str | None = None, clock: Callable[[], float] = time.time) -> None:
+                 sandbox_note: str | None = None, clock: Callable[[], float] = time.time,
+                 setup: Callable[[], Screen] | None = None, start_in_setup: bool = False) -> None:
+        """`setup` makes the guided-setup screen (the `:setup` mode); `start_in_setup` opens it first,
+        for a sandbox that has no KubeStellar yet (the newcomer's journey starts there)."""
         super().__init__()
         self.feed = feed
         self.config = config or Config()
@@ -152,11 +155,15 @@ class KStellarApp(App[int]):
             self._startup_problems += self._register_themes(folder)[1]
         self.theme = self._startup_theme(self.config.theme)
         self.add_mode("monitor", self._make_monitor)
+        if setup is not None:
+            self.add_mode("setup", setup)
+        self._start_in_setup = start_in_setup and setup is not None
 
     # -- start and stop --------------------------------------------------------------------------
     def _make_monitor(self) -> LiveMonitorScreen:
         self.monitor = LiveMonitorScreen(self.feed, refresh_hz=self.config.refresh_hz,
                                          read_only=self.read_only, clock=self.clock)
+        self.call_after_refresh(self._start_feed)  # paint first, then connect; diffs need the monitor
         return self.monitor
 
     def on_mount(self) -> None:
@@ -164,7 +171,8 @@ class KStellarApp(App[int]):
         for problem in self._startup_problems + [
                 f"config keymap: no binding has the id {key!r}" for key in _unknown_binding_ids(self.config.keymap)]:
             self.notify(problem, severity="warning", timeout=10)
-        self.call_after_refresh(self._start_feed)  # paint first, then connect
+        if self._start_in_setup:
+            self.switch_mode("setup")
         if self.config.themes_dir.is_dir():
             self.watch_user_themes()
 
@@ -350,13 +358,15 @@ def _unknown_binding_ids(keymap: dict[str, str]) -> list[str]:
     return [key for key in keymap if key not in known and key.split(".")[0] in prefixes]
 
 
-def run_app(feed: Feed, *, read_only: bool, sandbox_note: str | None, config: Config) -> int:
+def run_app(feed: Feed, *, read_only: bool, sandbox_note: str | None, config: Config,
+            setup: Callable[[], Screen] | None = None, start_in_setup: bool = False) -> int:
     """Run the TUI until the user quits; returns the process exit code.
 
     `feed` produces GridDiffs (see `core.fleet.gridmodel.Feed`); `read_only` (or the config's) removes
     every mutation; `sandbox_note` is shown in the header (e.g. "sandbox: ~/.local/state/…");
     `config` comes from `config.load_config()` (which raises ConfigError for a bad file).
     """
-    app = KStellarApp(feed, config=config, read_only=read_only, sandbox_note=sandbox_note)
+    app = KStellarApp(feed, config=config, read_only=read_only, sandbox_note=sandbox_note, setup=setup,
+                      start_in_setup=start_in_setup)
     app.run()
     return app.return_code or 0

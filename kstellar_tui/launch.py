@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from kstellar_tui import locations
 
@@ -31,21 +35,40 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"kstellar-tui: {exc}", file=sys.stderr)
         return 2
-    feed, note = _feed(args)
-    if feed is None:
-        print(f"kstellar-tui: {note}", file=sys.stderr)
+    choice = _choose(args)
+    if choice.error:
+        print(f"kstellar-tui: {choice.error}", file=sys.stderr)
         return 1
     from kstellar_tui.app import run_app
 
-    return run_app(feed, read_only=args.read_only or config.read_only, sandbox_note=note, config=config)
+    return run_app(choice.feed, read_only=args.read_only or config.read_only, sandbox_note=choice.note,
+                   config=config, setup=choice.setup, start_in_setup=choice.start_in_setup)
 
 
-def _feed(args: argparse.Namespace):
-    """(feed, header note) — or (None, error message)."""
+@dataclass
+class Choice:
+    """What the TUI runs on: its feed, the header note, the setup screen's target, where it opens."""
+
+    feed: Any = None
+    note: str | None = None
+    setup: Callable[[], Any] | None = None
+    start_in_setup: bool = False
+    error: str = ""
+
+
+def _setup_screen(target_factory: Callable[[], Any]) -> Callable[[], Any]:
+    def make() -> Any:
+        from kstellar_tui.screens.setup_core import SetupCoreScreen
+
+        return SetupCoreScreen(target_factory())
+    return make
+
+
+def _choose(args: argparse.Namespace) -> Choice:
     if args.demo:
         from kstellar_tui.core.fleet.demo_feed import DemoFeed
 
-        return DemoFeed(), "demo: a synthetic fleet"
+        return Choice(DemoFeed(), "demo: a synthetic fleet")
     from kstellar_tui.core.ingest_feed import IngestFeed
     from kstellar_tui.core.kube.kubeconfig import KubeConfig, KubeConfigError
 
@@ -54,21 +77,35 @@ def _feed(args: argparse.Namespace):
             contexts = KubeConfig.load(args.kubeconfig).contexts
         except KubeConfigError as exc:
             if args.kubeconfig:
-                return None, str(exc)
+                return Choice(error=str(exc))
             contexts = {}
         if args.wds in contexts and args.its in contexts:
-            return IngestFeed(args.kubeconfig, args.wds, args.its), None
+            from kstellar_tui.setup_runners.target import SetupTarget
+
+            return Choice(IngestFeed(args.kubeconfig, args.wds, args.its), None, _setup_screen(SetupTarget.host))
         if args.kubeconfig:
-            return None, (f"{args.kubeconfig} has no {args.wds!r} and {args.its!r} contexts; "
-                          "pass --wds/--its, or --sandbox for the embedded sandbox")
-    state_dir = locations.sandbox_dir()
+            return Choice(error=f"{args.kubeconfig} has no {args.wds!r} and {args.its!r} contexts; "
+                                "pass --wds/--its, or --sandbox for the embedded sandbox")
+    return _sandbox_choice(args, locations.sandbox_dir())
+
+
+def _sandbox_choice(args: argparse.Namespace, state_dir: Path) -> Choice:
+    """A sandbox that has run before is reused as it is; a fresh one starts empty and the app opens
+    guided setup, which builds the hub in it step by step (journey 1)."""
+    from kstellar_tui.core.ingest_feed import IngestFeed
+    from kstellar_tui.sandbox.admin_client import read_info
+    from kstellar_tui.setup_runners.target import SetupTarget
+
+    info = read_info(state_dir)
+    fresh = not (info and info.ports)
 
     def start_sandbox() -> str:
         from kstellar_tui.sandbox import process
 
-        running, _ = process.start_detached(process.UpOptions(state_dir=state_dir))
+        running, _ = process.start_detached(process.UpOptions(state_dir=state_dir, preset="empty" if fresh else None))
         return str(locations.sandbox_kubeconfig(running.state_dir))
 
     reason = "" if args.sandbox else "no KubeStellar kubeconfig found; "
-    return (IngestFeed(None, args.wds, args.its, prepare=start_sandbox),
-            f"{reason}embedded sandbox ({state_dir})")
+    return Choice(IngestFeed(None, args.wds, args.its, prepare=start_sandbox),
+                  f"{reason}embedded sandbox ({state_dir})",
+                  _setup_screen(lambda: SetupTarget.sandbox(state_dir)), start_in_setup=fresh)

@@ -26,6 +26,7 @@ from kstellar_tui.sandbox.statedir import StateDir
 
 DEFAULT_PRESET = "quickstart"
 START_TIMEOUT = 60.0
+LOST_LOCK = "another sandbox is already running"
 SHUTDOWN_TIMEOUT = 15.0
 SIGNAL_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
@@ -227,7 +228,7 @@ def _lifetime_lock(state_dir: Path) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise SandboxError(f"another sandbox is already running in {state_dir}") from None
+            raise SandboxError(f"{LOST_LOCK} in {state_dir}") from None
         yield
     finally:
         os.close(fd)
@@ -265,6 +266,10 @@ def start_detached(options: UpOptions, timeout: float = START_TIMEOUT) -> tuple[
     poll_until(started, timeout)
     if ready:
         return ready[0], True
+    if child.poll() is not None and LOST_LOCK in _log_tail(files.log, log_start):
+        # Another `up` for this state dir won the lock a moment earlier: use the sandbox it starts.
+        if poll_until(lambda: _ready_any(options.state_dir) is not None, timeout):
+            return _ready_any(options.state_dir), False
     if child.poll() is None:
         _terminate(child.pid)
         reason = f"not ready after {timeout:g}s"
@@ -279,6 +284,11 @@ def _check_reusable(running: Running, options: UpOptions) -> None:
         raise SandboxError(
             f"a sandbox is already running in {options.state_dir} (pid {running.pid}) without "
             f"{', '.join(sorted(missing))}; stop it first with `kstellar-tui sandbox down`")
+
+
+def _ready_any(state_dir: Path) -> Running | None:
+    running = find_running(state_dir)
+    return _ready(state_dir, running.pid) if running is not None else None
 
 
 def _ready(state_dir: Path, pid: int) -> Running | None:
