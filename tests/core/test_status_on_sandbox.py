@@ -6,14 +6,12 @@ the grid settles, and checks it against the truth read directly from the WECs wi
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.sandbox._helpers import REPO_ROOT, kubectl_env, wait_for
+from tests.quickstart import Hub, running_quickstart
+from tests.sandbox._helpers import wait_for
 
 pytestmark = pytest.mark.kubectl
 
@@ -41,29 +39,11 @@ spec:
 """
 
 
-class World:
-    """A quickstart sandbox plus the two ways of looking at it: our CLI and plain kubectl."""
-
-    def __init__(self, base: Path):
-        self.state = base / "state"
-        self.env = kubectl_env(self.state / "kubeconfig") | {"XDG_STATE_HOME": str(base / "xdg"),
-                                                             "KUBECACHEDIR": str(base / "kube-cache")}
-
-    def cli(self, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "kstellar_tui", *args], cwd=REPO_ROOT, env=self.env,
-                              capture_output=True, text=True, timeout=timeout)
-
-    def kubectl(self, context: str, *args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["kubectl", "--context", context, *args], env=self.env, input=input,
-                              capture_output=True, text=True, timeout=60)
-
-    def ok(self, context: str, *args: str, input: str | None = None) -> str:
-        done = self.kubectl(context, *args, input=input)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+class World(Hub):
+    """The quickstart hub seen through `status -o json`, next to the truth kubectl reads on the WECs."""
 
     def status(self) -> dict:
-        done = self.cli("status", "-o", "json", "--kubeconfig", str(self.state / "kubeconfig"), "--timeout", "10")
+        done = self.cli("status", "-o", "json", "--kubeconfig", str(self.kubeconfig_path), "--timeout", "10")
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
 
@@ -82,19 +62,12 @@ class World:
         wait_for(settled, timeout=timeout, interval=0.3, message=f"{what}; last status: {seen[-1:]}")
         return seen[0]
 
-    def on_wec(self, cluster: str, *args: str) -> bool:
-        return self.kubectl(cluster, "get", *args).returncode == 0
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    w = World(tmp_path_factory.mktemp("status-world"))
-    up = w.cli("sandbox", "up", "--detach", "--preset", "quickstart", "--state-dir", str(w.state))
-    assert up.returncode == 0, up.stderr
-    try:
+    with running_quickstart(tmp_path_factory.mktemp("status-world"), World) as w:
         yield w
-    finally:
-        w.cli("sandbox", "down", "--state-dir", str(w.state))
 
 
 DEPLOY = ("Deployment", "nginx/nginx-deployment")
@@ -106,13 +79,13 @@ def test_getting_started_nginx_is_ready_on_both_wecs(world: World) -> None:
     cells = world.settle(lambda c: c.get(DEPLOY) == {"cluster1": "Ready", "cluster2": "Ready"},
                          "nginx Ready on both WECs")
     assert cells[NAMESPACE] == {"cluster1": "Ready", "cluster2": "Ready"}
-    assert all(world.on_wec(c, "deployment", "-n", "nginx", "nginx-deployment") for c in ("cluster1", "cluster2"))
+    assert all(world.exists(c, "deployment", "-n", "nginx", "nginx-deployment") for c in ("cluster1", "cluster2"))
 
 
 def test_relabelled_cluster_goes_blank_and_loses_the_copy(world: World) -> None:
     world.ok("its1", "label", "managedcluster", "cluster2", "location-group=cloud", "--overwrite")
     world.settle(lambda c: c.get(DEPLOY) == {"cluster1": "Ready", "cluster2": ""}, "cluster2 blank")
-    wait_for(lambda: not world.on_wec("cluster2", "deployment", "-n", "nginx", "nginx-deployment"),
+    wait_for(lambda: not world.exists("cluster2", "deployment", "-n", "nginx", "nginx-deployment"),
              timeout=20, message="the copy on cluster2 to be removed")
     world.ok("its1", "label", "managedcluster", "cluster2", "location-group=edge", "--overwrite")
     world.settle(lambda c: c.get(DEPLOY) == {"cluster1": "Ready", "cluster2": "Ready"}, "cluster2 back")
@@ -181,5 +154,5 @@ def test_offline_wec_is_unknown_with_its_last_state_then_recovers(world: World) 
 def test_deleted_workload_leaves_the_grid_and_the_wecs(world: World) -> None:
     world.ok("wds1", "delete", "deployment", "nginx-deployment", "-n", "nginx")
     world.settle(lambda c: DEPLOY not in c, "nginx-deployment gone from status")
-    wait_for(lambda: not any(world.on_wec(c, "deployment", "-n", "nginx", "nginx-deployment")
+    wait_for(lambda: not any(world.exists(c, "deployment", "-n", "nginx", "nginx-deployment")
                              for c in ("cluster1", "cluster2")), timeout=20, message="copies deleted from the WECs")
