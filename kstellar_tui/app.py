@@ -11,7 +11,7 @@ when present (a screen that has `show_policy(name)` gets the `:bp NAME` argument
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -50,7 +50,8 @@ LINE_COMMANDS: dict[str, LineCommand] = {
     "wecs": LineCommand("", "the WECs: connection, availability, labels"),
     "events": LineCommand("", "the watch event log, full screen"),
     "bp": LineCommand("[NAME]", "BindingPolicies and what they match"),
-    "setup": LineCommand("", "guided setup: core components, WECs, workloads"),
+    "setup": LineCommand("", "guided setup: core components, WECs"),
+    "workloads": LineCommand("", "Step 3: write workloads and apply them to the WDS"),
     "theme": LineCommand("NAME", "switch theme (dark, light, high-contrast, …)"),
     "filter": LineCommand("TEXT", "filter the grid: regex, !regex, -l SELECTOR (empty clears)"),
     "sort": LineCommand("KEY", "sort the grid by " + ", ".join(SORT_KEYS) + " (state: worst first)"),
@@ -59,7 +60,7 @@ LINE_COMMANDS: dict[str, LineCommand] = {
     "quit": LineCommand("", "leave kstellar-tui"),
 }
 ALIASES = {"q": "quit", "wec": "wecs", "clusters": "wecs", "bindingpolicies": "bp", "policies": "bp"}
-EXTERNAL_MODES = {"bp": "bindingpolicies", "setup": "setup"}  # command -> mode another part registers
+EXTERNAL_MODES = {"bp": "bindingpolicies", "setup": "setup", "workloads": "workloads"}  # command -> mode another part registers
 
 
 def command_usages() -> list[tuple[str, str]]:
@@ -140,9 +141,9 @@ class KStellarApp(App[int]):
 
     def __init__(self, feed: Feed, *, config: Config | None = None, read_only: bool = False,
                  sandbox_note: str | None = None, clock: Callable[[], float] = time.time,
-                 setup: Callable[[], Screen] | None = None, start_in_setup: bool = False) -> None:
-        """`setup` makes the guided-setup screen (the `:setup` mode); `start_in_setup` opens it first,
-        for a sandbox that has no KubeStellar yet (the newcomer's journey starts there)."""
+                 modes: Mapping[str, Callable[[], Screen]] | None = None, start_mode: str | None = None) -> None:
+        """`modes` are the other parts' screens by mode name (`setup`, `workloads`, `bindingpolicies`);
+        `start_mode` opens one of them first — guided setup, for a sandbox with no KubeStellar yet."""
         super().__init__()
         self.feed = feed
         self.config = config or Config()
@@ -155,9 +156,9 @@ class KStellarApp(App[int]):
             self._startup_problems += self._register_themes(folder)[1]
         self.theme = self._startup_theme(self.config.theme)
         self.add_mode("monitor", self._make_monitor)
-        if setup is not None:
-            self.add_mode("setup", setup)
-        self._start_in_setup = start_in_setup and setup is not None
+        for name, make in (modes or {}).items():
+            self.add_mode(name, make)
+        self._start_mode = start_mode if start_mode in (modes or {}) else None
 
     # -- start and stop --------------------------------------------------------------------------
     def _make_monitor(self) -> LiveMonitorScreen:
@@ -171,8 +172,8 @@ class KStellarApp(App[int]):
         for problem in self._startup_problems + [
                 f"config keymap: no binding has the id {key!r}" for key in _unknown_binding_ids(self.config.keymap)]:
             self.notify(problem, severity="warning", timeout=10)
-        if self._start_in_setup:
-            self.switch_mode("setup")
+        if self._start_mode:
+            self.switch_mode(self._start_mode)
         if self.config.themes_dir.is_dir():
             self.watch_user_themes()
 
@@ -359,14 +360,14 @@ def _unknown_binding_ids(keymap: dict[str, str]) -> list[str]:
 
 
 def run_app(feed: Feed, *, read_only: bool, sandbox_note: str | None, config: Config,
-            setup: Callable[[], Screen] | None = None, start_in_setup: bool = False) -> int:
+            modes: Mapping[str, Callable[[], Screen]] | None = None, start_mode: str | None = None) -> int:
     """Run the TUI until the user quits; returns the process exit code.
 
     `feed` produces GridDiffs (see `core.fleet.gridmodel.Feed`); `read_only` (or the config's) removes
     every mutation; `sandbox_note` is shown in the header (e.g. "sandbox: ~/.local/state/…");
     `config` comes from `config.load_config()` (which raises ConfigError for a bad file).
     """
-    app = KStellarApp(feed, config=config, read_only=read_only, sandbox_note=sandbox_note, setup=setup,
-                      start_in_setup=start_in_setup)
+    app = KStellarApp(feed, config=config, read_only=read_only, sandbox_note=sandbox_note, modes=modes,
+                      start_mode=start_mode)
     app.run()
     return app.return_code or 0

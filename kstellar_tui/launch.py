@@ -6,6 +6,7 @@ importing `kubernetes`, connecting) happens after the first frame, in the feed."
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,19 +42,27 @@ def run(args: argparse.Namespace) -> int:
         return 1
     from kstellar_tui.app import run_app
 
-    return run_app(choice.feed, read_only=args.read_only or config.read_only, sandbox_note=choice.note,
-                   config=config, setup=choice.setup, start_in_setup=choice.start_in_setup)
+    read_only = args.read_only or config.read_only
+    modes = {"setup": choice.setup} if choice.setup else {}
+    if choice.hub:
+        modes |= step3_modes(choice.kubeconfig, args.wds, args.its, read_only=read_only)
+    return run_app(choice.feed, read_only=read_only, sandbox_note=choice.note, config=config, modes=modes,
+                   start_mode="setup" if choice.start_in_setup else None)
 
 
 @dataclass
 class Choice:
-    """What the TUI runs on: its feed, the header note, the setup screen's target, where it opens."""
+    """What the TUI runs on: its feed, the header note, the setup screen's target, where it opens,
+    and the hub the Step 3 screens write to (`kubeconfig`: a path, None for kubectl's default, or a
+    callable that finds it, starting the sandbox)."""
 
     feed: Any = None
     note: str | None = None
     setup: Callable[[], Any] | None = None
     start_in_setup: bool = False
     error: str = ""
+    hub: bool = False
+    kubeconfig: str | Callable[[], str] | None = None
 
 
 def _setup_screen(target_factory: Callable[[], Any]) -> Callable[[], Any]:
@@ -62,6 +71,29 @@ def _setup_screen(target_factory: Callable[[], Any]) -> Callable[[], Any]:
 
         return SetupCoreScreen(target_factory())
     return make
+
+
+def step3_modes(kubeconfig: str | Callable[[], str] | None, wds: str, its: str, *,
+                read_only: bool) -> dict[str, Callable[[], Any]]:
+    """The `workloads` and `bindingpolicies` modes; they share one HubSession, made when the first opens."""
+
+    @functools.cache
+    def session() -> Any:
+        from kstellar_tui.core.hub_session import HubSession
+
+        return HubSession(kubeconfig, wds=wds, its=its, read_only=read_only)
+
+    def workloads() -> Any:
+        from kstellar_tui.screens.workloads import WorkloadsScreen
+
+        return WorkloadsScreen(session())
+
+    def policies() -> Any:
+        from kstellar_tui.screens.policy_builder import PolicyBuilderScreen
+
+        return PolicyBuilderScreen(session())
+
+    return {"workloads": workloads, "bindingpolicies": policies}
 
 
 def _choose(args: argparse.Namespace) -> Choice:
@@ -82,7 +114,8 @@ def _choose(args: argparse.Namespace) -> Choice:
         if args.wds in contexts and args.its in contexts:
             from kstellar_tui.setup_runners.target import SetupTarget
 
-            return Choice(IngestFeed(args.kubeconfig, args.wds, args.its), None, _setup_screen(SetupTarget.host))
+            return Choice(IngestFeed(args.kubeconfig, args.wds, args.its), None, _setup_screen(SetupTarget.host),
+                          hub=True, kubeconfig=args.kubeconfig)
         if args.kubeconfig:
             return Choice(error=f"{args.kubeconfig} has no {args.wds!r} and {args.its!r} contexts; "
                                 "pass --wds/--its, or --sandbox for the embedded sandbox")
@@ -108,4 +141,5 @@ def _sandbox_choice(args: argparse.Namespace, state_dir: Path) -> Choice:
     reason = "" if args.sandbox else "no KubeStellar kubeconfig found; "
     return Choice(IngestFeed(None, args.wds, args.its, prepare=start_sandbox),
                   f"{reason}embedded sandbox ({state_dir})",
-                  _setup_screen(lambda: SetupTarget.sandbox(state_dir)), start_in_setup=fresh)
+                  _setup_screen(lambda: SetupTarget.sandbox(state_dir)), start_in_setup=fresh,
+                  hub=True, kubeconfig=start_sandbox)

@@ -9,7 +9,7 @@ import threading
 from dataclasses import replace
 
 from textual import work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, UnknownModeError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -42,7 +42,9 @@ class SetupWecsScreen(SetupRunScreen):
     }
     """
     BINDINGS = [Binding("ctrl+l", "edit_labels", "Edit labels", id="setup.labels",
-                        tooltip="Edit the labels of the WEC highlighted in the table")]
+                        tooltip="Edit the labels of the WEC highlighted in the table"),
+                Binding("ctrl+n", "next_step", "Step 3: workloads", id="setup.next",
+                        tooltip="Write workloads and BindingPolicies for these WECs")]
 
     class Registrations(Message):
         """The latest registration rows; a newer one replaces an unprocessed older one."""
@@ -148,6 +150,12 @@ class SetupWecsScreen(SetupRunScreen):
             return
         self.query_one("#label-editor-title", Label).update(f"labels of {row.name}:")
         editor.value = labels_text(row.labels)
+
+    async def action_next_step(self) -> None:
+        try:
+            await self.app.switch_mode("workloads")
+        except UnknownModeError:
+            self.notify("Step 3 needs a KubeStellar hub (wds and its contexts)", severity="warning")
 
     def action_edit_labels(self) -> None:
         self.query_one("#setup-edit-labels", Input).focus()

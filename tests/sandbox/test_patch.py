@@ -1,4 +1,5 @@
-"""PATCH semantics as kubectl users meet them: merge patch, JSON patch, strategic merge patch, server-side apply."""
+"""PATCH semantics as kubectl users meet them: merge patch, JSON patch, strategic merge patch
+(server-side apply is test_managed_fields)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import copy
 import pytest
 
 from kstellar_tui.sandbox.apiserver.errors import ApiError
-from kstellar_tui.sandbox.apiserver.patch import json_patch, merge_patch, server_side_apply, strategic_merge_patch
+from kstellar_tui.sandbox.apiserver.patch import json_patch, merge_patch, strategic_merge_patch
 from kstellar_tui.sandbox.apiserver.resources import BUILTIN_TYPES, ResourceType
 
 
@@ -17,19 +18,6 @@ def _builtin(kind: str) -> ResourceType:
 
 DEPLOYMENT, POD, SERVICE, CRONJOB, CONFIGMAP, NODE = map(
     _builtin, ("Deployment", "Pod", "Service", "CronJob", "ConfigMap", "Node"))
-WIDGET_SCHEMA = {
-    "type": "object",
-    "properties": {"spec": {"type": "object", "properties": {
-        "ports": {"type": "array", "x-kubernetes-list-type": "map",
-                  "x-kubernetes-list-map-keys": ["name", "protocol"],
-                  "items": {"type": "object", "properties": {"extra": {"type": "object"}}}},
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "byName": {"type": "object", "additionalProperties": {
-            "type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["id"]}},
-    }}},
-}
-WIDGET = ResourceType(group="example.com", version="v1", kind="Widget", plural="widgets", singular="widget",
-                      namespaced=True, schema=WIDGET_SCHEMA, builtin=False)
 
 
 def _pod_spec(containers: list, **more) -> dict:
@@ -313,57 +301,3 @@ def test_strategic_merge_patch_kinds(rt, live, patch, expected):
 def test_strategic_merge_patch_errors(patch, code, message):
     error = _raises(strategic_merge_patch, LIVE_DEPLOYMENT, patch, DEPLOYMENT)
     assert (error.code, error.message) == (code, message)
-
-
-# --------------------------------------------------------------------------- server-side apply
-
-NOW = "2025-01-02T03:04:05Z"
-
-
-def _apply_entry(manager: str, api_version: str = "apps/v1", time: str = NOW) -> dict:
-    return {"manager": manager, "operation": "Apply", "apiVersion": api_version, "time": time,
-            "fieldsType": "FieldsV1", "fieldsV1": {}}
-
-
-def test_apply_without_live_object_creates_it_and_records_the_manager():
-    applied = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}, "spec": {"replicas": 2}}
-    result = server_side_apply(None, applied, DEPLOYMENT, "kubectl", now=NOW)
-    assert result == {**applied, "metadata": {"name": "web", "managedFields": [_apply_entry("kubectl")]}}
-    assert "managedFields" not in applied["metadata"]
-
-
-def test_apply_merges_built_in_kinds_strategically_and_replaces_the_managers_entry():
-    live = copy.deepcopy(LIVE_DEPLOYMENT)
-    live["metadata"]["managedFields"] = [_apply_entry("kubectl", time="old"), _apply_entry("helm", time="old"),
-                                         {**_apply_entry("kubectl", time="old"), "operation": "Update"}]
-    applied = {"apiVersion": "apps/v1", "kind": "Deployment",
-               "metadata": {"name": "web", "managedFields": [_apply_entry("forged")]},
-               **_pod_spec([{"name": "app", "image": "app:2"}])}
-    result = server_side_apply(live, applied, DEPLOYMENT, "kubectl", now=NOW)
-    assert [(c["name"], c["image"]) for c in _containers(result)] == [("app", "app:2"), ("sidecar", "side:1")]
-    assert _containers(result)[0]["env"] == _containers(LIVE_DEPLOYMENT)[0]["env"]
-    assert result["metadata"]["managedFields"] == [
-        _apply_entry("helm", time="old"), {**_apply_entry("kubectl", time="old"), "operation": "Update"},
-        _apply_entry("kubectl"),
-    ]
-
-
-@pytest.mark.parametrize("live_spec, applied_spec, expected_spec", [
-    pytest.param({"ports": [{"name": "a", "protocol": "TCP", "port": 1}, {"name": "a", "protocol": "UDP", "port": 2}]},
-                 {"ports": [{"name": "a", "protocol": "UDP", "port": 3}, {"name": "b", "protocol": "TCP", "port": 4}]},
-                 {"ports": [{"name": "a", "protocol": "TCP", "port": 1}, {"name": "a", "protocol": "UDP", "port": 3},
-                            {"name": "b", "protocol": "TCP", "port": 4}]}, id="list-map-merged-by-all-keys"),
-    pytest.param({"ports": [{"name": "a", "protocol": "TCP", "extra": {"x": 1}}]},
-                 {"ports": [{"name": "a", "protocol": "TCP", "extra": {"y": 2}}]},
-                 {"ports": [{"name": "a", "protocol": "TCP", "extra": {"x": 1, "y": 2}}]}, id="list-map-items-merge"),
-    pytest.param({"byName": {"k": [{"id": 1, "v": "a"}]}}, {"byName": {"k": [{"id": 2, "v": "b"}]}},
-                 {"byName": {"k": [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}]}}, id="list-map-under-additionalProperties"),
-    pytest.param({"tags": ["a", "b"], "keep": 1}, {"tags": ["c"]}, {"tags": ["c"], "keep": 1}, id="atomic-list-replaced"),
-    pytest.param({"tags": ["a"], "gone": 1}, {"gone": None}, {"tags": ["a"]}, id="null-deletes"),
-])
-def test_apply_merges_custom_resources_by_schema(live_spec, applied_spec, expected_spec):
-    live = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": live_spec}
-    applied = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": applied_spec}
-    result = server_side_apply(live, applied, WIDGET, "ctl", now=NOW)
-    assert result["spec"] == expected_spec
-    assert result["metadata"]["managedFields"] == [_apply_entry("ctl", "example.com/v1")]

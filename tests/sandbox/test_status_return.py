@@ -6,12 +6,14 @@ import math
 
 import pytest
 
-from kstellar_tui.sandbox.controllers.combined_status import collector_errors, collector_result, go_float, value_of
+from kstellar_tui.sandbox.cel import ExpressionError
+from kstellar_tui.sandbox.controllers.combined_status import (
+    collector_errors, collector_result, compile_collector_expression, go_float, value_of,
+)
 from kstellar_tui.sandbox.controllers.status import (
     MULTIWEC_LABEL, Request, aggregate, collectors_condition, reported_state_plan,
 )
 from kstellar_tui.sandbox.controllers.status_agent import SINGLETON_LABEL, workstatus_name
-from kstellar_tui.sandbox.controllers.status_expressions import ExpressionError, compile_expression
 from kstellar_tui.sandbox.controllers.transport import ORIGIN_BINDING_LABEL, ORIGIN_WDS_LABEL
 from kstellar_tui.sandbox.controllers.workload_keys import (
     BINDING, BINDING_POLICY, COMBINED_STATUS, DEPLOYMENT, MANIFEST_WORK, NAMESPACE, WORK_STATUS,
@@ -112,7 +114,7 @@ CONTENT = {"inventory": {"name": "cluster1"},
     ("null", None),
 ])
 def test_expressions(text: str, value) -> None:
-    assert compile_expression(text)(CONTENT) == value
+    assert compile_collector_expression(text)(CONTENT) == value
 
 
 @pytest.mark.parametrize("text, error", [
@@ -122,13 +124,13 @@ def test_expressions(text: str, value) -> None:
 ])
 def test_expression_evaluation_errors(text: str, error: str) -> None:
     with pytest.raises(ExpressionError, match=error):
-        compile_expression(text)(CONTENT)
+        compile_collector_expression(text)(CONTENT)
 
 
 @pytest.mark.parametrize("text", ["foo.bar", "returned.status.", "size(x)", "a ? b : c", ""])
 def test_unsupported_or_broken_expressions_do_not_compile(text: str) -> None:
     with pytest.raises(ExpressionError):
-        compile_expression(text)
+        compile_collector_expression(text)
 
 
 @pytest.mark.parametrize("x, text", [

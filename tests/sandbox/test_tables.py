@@ -422,3 +422,16 @@ def test_jsonpath(path, expected):
 def test_jsonpath_rejects_what_it_does_not_support(path):
     with pytest.raises(ValueError):
         jsonpath.find(DOC, path)
+
+
+def test_quotas_and_priority_classes_print_as_kubectl_shows_them() -> None:
+    registry = ResourceRegistry()
+    created = (NOW - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    quota = {"metadata": {"name": "q1", "creationTimestamp": created},
+             "spec": {"hard": {"cpu": "1", "limits.memory": "1Gi"}}, "status": {"used": {"cpu": "250m"}}}
+    table = to_table(registry.lookup("", "v1", "resourcequotas"), [quota], now=NOW)
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Age", "Request", "Limit"]
+    assert table["rows"][0]["cells"] == ["q1", "3m", "cpu: 250m/1", "limits.memory: 0/1Gi"]
+    pc = {"metadata": {"name": "high", "creationTimestamp": created}, "value": 1000}
+    table = to_table(registry.lookup("scheduling.k8s.io", "v1", "priorityclasses"), [pc], now=NOW)
+    assert table["rows"][0]["cells"] == ["high", 1000, False, "3m", "PreemptLowerPriority"]

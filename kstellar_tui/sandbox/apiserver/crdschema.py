@@ -6,7 +6,10 @@ results, so `kubectl` prints the messages a real cluster prints, e.g.
 `spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string"`.
 Errors are `(field path, message)` pairs; the message is the part after `field: `.
 
-Not implemented: CEL rules (`x-kubernetes-validations`, skipped), validation ratcheting on update,
+CEL rules (`x-kubernetes-validations`) are `crdrules`'; as upstream's, they run only when the schema checks
+found no type or enum error (which then adds an error saying so, if the schema has rules).
+
+Not implemented: validation ratcheting on update,
 `uniqueItems`/`additionalProperties: false`/`patternProperties` (structural schemas forbid them),
 metadata checks of embedded resources, and the formats isbn, creditcard, ssn, rgbcolor and duration
 (accepted as they are).
@@ -28,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from kstellar_tui.sandbox.apiserver import crdrules
 from kstellar_tui.sandbox.apiserver.resources import CRD_VERBS, PrinterColumn, ResourceType, builtin_schema
 
 Errors = list[tuple[str, str]]
@@ -275,11 +279,17 @@ def _default(value: Any, schema: dict | None) -> None:
 # ---------------------------------------------------------------------------- validation entry point
 
 
-def validate_custom_object(rt: ResourceType, obj: dict, *, subresource: str | None = None) -> Errors:
-    """Schema, embedded-resource and list-type errors for a custom resource, in apiextensions' order.
+# Errors that stop CEL rules from running (upstream's TypeInvalid and NotSupported field errors).
+_BLOCKING_CODES = frozenset({"type", "enum"})
 
-    With `subresource="status"` only `.status` is checked against the status schema (a status update).
-    Metadata (names, labels…) is not checked here.
+
+def validate_custom_object(rt: ResourceType, obj: dict, *, old: dict | None = None,
+                           subresource: str | None = None) -> Errors:
+    """Schema, embedded-resource, list-type and CEL-rule errors for a custom resource, in apiextensions' order.
+
+    With `subresource="status"` only `.status` is checked against the status schema (a status update);
+    CEL rules see the whole object either way. `old` (the stored object, on update) enables transition
+    rules. Metadata (names, labels…) is not checked here.
     """
     schema = rt.schema
     if schema is None:
@@ -288,10 +298,29 @@ def validate_custom_object(rt: ResourceType, obj: dict, *, subresource: str | No
         status_schema = (schema.get("properties") or {}).get("status")
         if "status" not in obj or status_schema is None:
             return []
-        return _to_field_errors(_validate(status_schema, "", obj["status"]).errors, "status")
-    errors = _to_field_errors(_validate(schema, "", obj).errors, None)
-    errors += _walk_checks(obj, schema)
-    return errors
+        failures = _validate(status_schema, "", obj["status"]).errors
+        errors = _to_field_errors(failures, "status")
+    else:
+        failures = _validate(schema, "", obj).errors
+        errors = _to_field_errors(failures, None) + _walk_checks(obj, schema)
+    if any(f.code in _BLOCKING_CODES for f in failures):
+        if not crdrules.has_rules(schema):
+            return errors
+        return errors + [("<nil>", f"{_invalid('null')}: some validation rules were not checked because the "
+                                   "object was invalid; correct the existing errors to complete validation")]
+    return errors + [_rule_error(f) for f in crdrules.failures(schema, obj, old)]
+
+
+def _rule_error(failure: crdrules.RuleFailure) -> tuple[str, str]:
+    """How upstream words a failed rule: by its reason, with the node's schema type as the bad value."""
+    path = _field(None, failure.path)
+    if failure.reason == "FieldValueForbidden":
+        return path, f"Forbidden: {failure.detail}"
+    if failure.reason == "FieldValueRequired":
+        return path, f"Required value: {failure.detail}"
+    if failure.reason == "FieldValueDuplicate":
+        return path, f"Duplicate value: {go_value(failure.type_name)}"
+    return path, f"{_invalid(failure.type_name)}: {failure.detail}"
 
 
 # ---------------------------------------------------------------------------- kube-openapi's validator

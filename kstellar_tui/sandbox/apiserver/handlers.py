@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import orjson
 from aiohttp import web
 
-from kstellar_tui.sandbox.apiserver import crdschema, errors, patch, request_input, tables, validation
+from kstellar_tui.sandbox.apiserver import crdschema, errors, managedfields, patch, request_input, tables, validation
 from kstellar_tui.sandbox.apiserver.errors import ApiError
 from kstellar_tui.sandbox.apiserver.objectfilter import ObjectFilter
 from kstellar_tui.sandbox.apiserver.resources import ResourceType
@@ -73,7 +73,7 @@ async def create_object(request: web.Request, store: ClusterStore, target: Targe
     if rt.namespaced:
         obj.setdefault("metadata", {})["namespace"] = target.namespace
     check_unknown_fields(request, rt, obj)
-    created = store.create(rt, obj, dry_run=request_input.dry_run(request))
+    created = store.create(rt, _recorded(request, rt, None, obj), dry_run=request_input.dry_run(request))
     return json_response(created, status=201)
 
 
@@ -114,13 +114,16 @@ async def replace_object(request: web.Request, store: ClusterStore, target: Targ
         request_input.check_fits(rt, body, target.namespace, target.name, api_version=SCALE_API_VERSION,
                                  kind="Scale")
         current = store.get(rt, target.namespace, target.name)
-        return json_response(scale_of(store.update(rt, apply_scale(current, body), dry_run=dry_run)))
+        scaled = _recorded(request, rt, current, apply_scale(current, body), "scale")
+        return json_response(scale_of(store.update(rt, scaled, dry_run=dry_run)))
     request_input.check_fits(rt, body, target.namespace, target.name)
     meta = body.setdefault("metadata", {})
     meta["name"] = target.name
     if rt.namespaced:
         meta["namespace"] = target.namespace
     check_unknown_fields(request, rt, body)
+    current = store.get(rt, target.namespace, target.name)
+    body = _recorded(request, rt, current, body, target.subresource)
     return json_response(store.update(rt, body, subresource=target.subresource, dry_run=dry_run))
 
 
@@ -131,6 +134,7 @@ async def patch_object(request: web.Request, store: ClusterStore, target: Target
     accepted = PATCH_TYPES if rt.builtin else errors.PATCH_MEDIA_TYPES  # no strategic merge for CRs
     if content_type not in accepted:
         raise errors.unsupported_media_type(content_type, accepted)
+    _check_patch_options(request, content_type)
     body = request_input.decode(await request_input.read_body(request), content_type)
     dry_run = request_input.dry_run(request)
     if content_type == APPLY_PATCH:
@@ -139,10 +143,12 @@ async def patch_object(request: web.Request, store: ClusterStore, target: Target
     if target.subresource == "scale":
         scale = scale_of(current)
         patched_scale = _patched(content_type, scale, body, rt)
-        return json_response(scale_of(store.update(rt, apply_scale(current, patched_scale), dry_run=dry_run)))
+        scaled = _recorded(request, rt, current, apply_scale(current, patched_scale), "scale")
+        return json_response(scale_of(store.update(rt, scaled, dry_run=dry_run)))
     patched = _patched(content_type, current, body, rt)
     _keep_identity(rt, patched, current)
     check_unknown_fields(request, rt, patched)
+    patched = _recorded(request, rt, current, patched, target.subresource)
     return json_response(store.update(rt, patched, subresource=target.subresource, dry_run=dry_run))
 
 
@@ -186,6 +192,24 @@ def check_unknown_fields(request: web.Request, rt: ResourceType, obj: dict) -> N
     request[WARNINGS] = [f'unknown field "{path}"' for path in unknown]
 
 
+def _recorded(request: web.Request, rt: ResourceType, live: dict | None, obj: dict,
+              subresource: str | None = None) -> dict:
+    """`obj` with the writer's Update entry in managedFields (`?fieldManager=`, else its User-Agent)."""
+    manager = managedfields.field_manager(request.query.get("fieldManager"), request.headers.get("User-Agent"))
+    return managedfields.record_update(rt, live, obj, manager, subresource=subresource)
+
+
+def _check_patch_options(request: web.Request, content_type: str) -> None:
+    """Upstream's PatchOptions rules: apply needs a fieldManager, only apply may say `force`."""
+    if content_type == APPLY_PATCH:
+        causes = [] if request.query.get("fieldManager") else [
+            ("fieldManager", "Required value: is required for apply patch")]
+    else:
+        causes = [("force", "Forbidden: may not be specified for non-apply patch")] if "force" in request.query else []
+    if causes:
+        raise errors.invalid("PatchOptions.meta.k8s.io", "", causes, "meta.k8s.io", "PatchOptions")
+
+
 def _patched(content_type: str, current: dict, body: object, rt: ResourceType) -> dict:
     if content_type == JSON_PATCH:
         return patch.json_patch(current, body)
@@ -217,10 +241,6 @@ async def _apply(request: web.Request, store: ClusterStore, target: Target, body
     rt = target.rt
     if not isinstance(body, dict):
         raise errors.bad_request(f"the applied configuration must be an object, not {type(body).__name__}")
-    manager = request.query.get("fieldManager")
-    if not manager:
-        raise errors.invalid(f"{rt.kind}.{rt.group}" if rt.group else rt.kind, target.name or "",
-                             [("fieldManager", "Required value: is required for apply patch")], rt.group, rt.kind)
     request_input.check_fits(rt, body, target.namespace, target.name)
     try:
         current = store.get(rt, target.namespace, target.name)
@@ -228,7 +248,8 @@ async def _apply(request: web.Request, store: ClusterStore, target: Target, body
         if error.code != 404 or target.subresource:
             raise
         current = None
-    applied = patch.server_side_apply(current, body, rt, manager)
+    applied = managedfields.apply(current, body, rt, request.query["fieldManager"],
+                                  force=request_input.flag(request, "force"), subresource=target.subresource)
     meta = applied.setdefault("metadata", {})
     meta["name"] = target.name
     if rt.namespaced:

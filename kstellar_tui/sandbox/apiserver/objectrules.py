@@ -161,6 +161,8 @@ def prepare_update(rt: ResourceType, obj: dict, current: dict, subresource: str 
         # Stored objects are never mutated, so the new version may share their untouched parts.
         new = {**current, "metadata": dict(current["metadata"])}
         _take_subresource(new, obj, subresource)
+        if "managedFields" in obj["metadata"]:  # the handler recorded this write's manager
+            new["metadata"]["managedFields"] = obj["metadata"]["managedFields"]
     else:
         new = typed(rt, obj)
         if "status" in rt.subresources:

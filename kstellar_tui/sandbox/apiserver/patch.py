@@ -1,21 +1,20 @@
 """The bodies of PATCH requests applied to stored objects, with kube-apiserver's semantics and errors.
 
-Four kinds, chosen by the request's Content-Type:
+Three kinds, chosen by the request's Content-Type:
 - `merge_patch`           application/merge-patch+json (RFC 7386)
 - `json_patch`            application/json-patch+json (RFC 6902)
 - `strategic_merge_patch` application/strategic-merge-patch+json (built-in kinds only)
-- `server_side_apply`     application/apply-patch+yaml (a simplified model, see its docstring)
+The fourth, application/apply-patch+yaml (server-side apply), is `managedfields.apply`.
 
 Every function deep-copies its inputs first and returns a new dict; inputs are never mutated.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kstellar_tui.sandbox.apiserver.errors import ApiError, bad_request
-from kstellar_tui.sandbox.apiserver.objectrules import copy_of, now_rfc3339
+from kstellar_tui.sandbox.apiserver.objectrules import copy_of
 from kstellar_tui.sandbox.apiserver.resources import ResourceType
 
 MAX_JSON_PATCH_OPERATIONS = 10000
@@ -29,12 +28,12 @@ def _identity(value: Any) -> tuple[bool, Any]:
     return (isinstance(value, bool), value)
 
 
-def _same_json(a: Any, b: Any) -> bool:
-    """Structural JSON equality: what a JSON patch `test` compares."""
+def same_json(a: Any, b: Any) -> bool:
+    """Structural JSON equality (what a JSON patch `test` compares; server-side apply's too)."""
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_json(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(map(_same_json, a, b))
+        return len(a) == len(b) and all(map(same_json, a, b))
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return False
     return _identity(a) == _identity(b)
@@ -304,7 +303,7 @@ def _op_test(doc: dict, op: dict) -> None:
         actual = _get(parent, tokens[-1])
     except _OpFailed:
         actual = _MISSING
-    if actual is _MISSING or not _same_json(actual, op.get("value")):
+    if actual is _MISSING or not same_json(actual, op.get("value")):
         raise _OpFailed(f"testing value {path} failed: test failed")
 
 
@@ -575,81 +574,3 @@ def _check_order(patch_list: list, order: list, ident) -> None:
             raise _internal(f"The order in patch list:\n{_go_value(patch_list)}\n doesn't match "
                             f"{_ORDER} list:\n{_go_value(order)}\n")
         position += 1
-
-
-# --------------------------------------------------------------------------- server-side apply
-
-
-def server_side_apply(live: dict | None, applied: dict, rt: ResourceType, field_manager: str,
-                      *, now: str | None = None) -> dict:
-    """PATCH application/apply-patch+yaml in a simplified model.
-
-    Without a live object the applied configuration becomes the new object. Otherwise it is merged into the
-    live object: strategically for built-in kinds, and as a merge patch for custom resources, where lists
-    that rt.schema marks `x-kubernetes-list-type: map` merge by their `x-kubernetes-list-map-keys`.
-    The manager's `Apply` entry in metadata.managedFields is replaced by a fresh one (stamped `now`, an RFC 3339
-    time defaulting to the current one) with empty `fieldsV1`: field ownership is NOT tracked, so fields a manager stops applying
-    are kept rather than removed, and no apply conflicts are ever reported.
-    """
-    config = copy_of(applied)
-    config.get("metadata", {}).pop("managedFields", None)
-    if live is None:
-        result = config
-    elif rt.builtin:
-        result = strategic_merge_patch(live, config, rt)
-    else:
-        result = _apply_with_schema(copy_of(live), config, rt.schema)
-    entry = {
-        "manager": field_manager,
-        "operation": "Apply",
-        "apiVersion": config.get("apiVersion") or rt.api_version,
-        "time": now or now_rfc3339(),
-        "fieldsType": "FieldsV1",
-        "fieldsV1": {},
-    }
-    metadata = result.setdefault("metadata", {})
-    kept = [e for e in metadata.get("managedFields") or []
-            if not (e.get("manager") == field_manager and e.get("operation") == "Apply")]
-    metadata["managedFields"] = kept + [entry]
-    return result
-
-
-def _apply_with_schema(live: Any, applied: Any, schema: dict | None) -> Any:
-    schema = schema or {}
-    if isinstance(applied, dict):
-        merged = live if isinstance(live, dict) else {}
-        for key, value in applied.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = _apply_with_schema(merged.get(key), value, _property_schema(schema, key))
-        return merged
-    keys = schema.get("x-kubernetes-list-map-keys") if schema.get("x-kubernetes-list-type") == "map" else None
-    if isinstance(applied, list) and keys:
-        return _apply_list_map(live if isinstance(live, list) else [], applied, keys, schema.get("items"))
-    return applied
-
-
-def _property_schema(schema: dict, key: str) -> dict | None:
-    properties = schema.get("properties") or {}
-    if key in properties:
-        return properties[key]
-    additional = schema.get("additionalProperties")
-    return additional if isinstance(additional, dict) else None
-
-
-def _apply_list_map(live: list, applied: list, keys: list[str], item_schema: dict | None) -> list:
-    def identity(item: Any) -> str:
-        fields = item if isinstance(item, dict) else {}
-        return json.dumps([_identity(fields.get(k)) for k in keys])
-
-    merged = list(live)
-    where = {identity(item): i for i, item in enumerate(merged)}
-    for item in applied:
-        index = where.get(identity(item))
-        if index is None:
-            where[identity(item)] = len(merged)
-            merged.append(_apply_with_schema(None, item, item_schema))
-        else:
-            merged[index] = _apply_with_schema(merged[index], item, item_schema)
-    return merged

@@ -15,7 +15,8 @@ from kstellar_tui.sandbox.apiserver.resources import BUILTIN_TYPES, ResourceType
 # The order a v1.32 kube-apiserver lists its groups in (/apis); CRD groups follow, by name.
 BUILTIN_GROUP_ORDER: tuple[str, ...] = (
     "apps", "events.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io", "policy",
-    "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io",
+    "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "scheduling.k8s.io",
+    "coordination.k8s.io",
 )
 
 _KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")

@@ -104,6 +104,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _builtin("", "v1", "Event", "events", short=("ev",)),
     _builtin("", "v1", "ReplicationController", "replicationcontrollers", short=("rc",), all_category=True,
              subresources=_SCALABLE),
+    _builtin("", "v1", "ResourceQuota", "resourcequotas", short=("quota",), subresources=_STATUS),
     _builtin("", "v1", "Node", "nodes", namespaced=False, short=("no",), subresources=_STATUS),
     _builtin("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",), subresources=_STATUS),
     _builtin("", "v1", "PersistentVolume", "persistentvolumes", namespaced=False, short=("pv",),
@@ -135,6 +136,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _builtin("storage.k8s.io", "v1", "StorageClass", "storageclasses", namespaced=False, short=("sc",)),
     _builtin("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
              namespaced=False, short=("crd", "crds"), categories=("api-extensions",), subresources=_STATUS),
+    _builtin("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short=("pc",)),
     _builtin("coordination.k8s.io", "v1", "Lease", "leases"),
 )
 
@@ -145,10 +147,16 @@ _SCALAR_SCHEMAS = {"str": {"type": "string"}, "int": {"type": "integer"}, "float
                    "bool": {"type": "boolean"}, "datetime": {"type": "string"}, "date": {"type": "string"}}
 _FREE_FORM = {"x-kubernetes-preserve-unknown-fields": True}  # RawExtension, IntOrString, JSON…
 _MODEL_SCHEMAS: dict[str, dict | None] = {}
+# Structs upstream marks `+structType=atomic`: server-side apply owns and replaces them whole.
+_ATOMIC_MODELS = frozenset({
+    "V1LabelSelector", "V1LocalObjectReference", "V1ObjectReference", "V1TypedLocalObjectReference",
+    "V1ConfigMapKeySelector", "V1SecretKeySelector", "V1ObjectFieldSelector", "V1ResourceFieldSelector",
+    "V1NodeSelector", "V1NodeSelectorTerm",
+})
 
 
 def builtin_schema(rt: ResourceType) -> dict | None:
-    """The field structure of a built-in kind (names and nesting, no value rules), or None for other types.
+    """The field structure of a built-in kind (names, nesting, atomic structs; no value rules), or None otherwise.
 
     It comes from the official Python client's generated models (a dependency already), imported on
     first use, and lets strict field validation name unknown fields of built-ins as upstream does.
@@ -165,6 +173,13 @@ def builtin_schema(rt: ResourceType) -> dict | None:
     return None
 
 
+def object_meta_schema() -> dict:
+    """The field structure of ObjectMeta, which every kind (custom resources too) embeds as `metadata`."""
+    schema = _model_schema("V1ObjectMeta")
+    assert schema is not None  # the official client always has it
+    return schema
+
+
 def _model_schema(name: str) -> dict | None:
     if name not in _MODEL_SCHEMAS:
         import kubernetes.client  # here: heavy to import, and only the sandbox server needs it
@@ -174,7 +189,10 @@ def _model_schema(name: str) -> dict | None:
             _MODEL_SCHEMAS[name] = None
         else:
             properties: dict[str, dict] = {}
-            _MODEL_SCHEMAS[name] = {"type": "object", "properties": properties}  # cached before recursing
+            schema: dict = {"type": "object", "properties": properties}
+            if name in _ATOMIC_MODELS:
+                schema["x-kubernetes-map-type"] = "atomic"
+            _MODEL_SCHEMAS[name] = schema  # cached before recursing
             for attribute, type_name in model.openapi_types.items():
                 properties[model.attribute_map[attribute]] = _type_schema(type_name)
     return _MODEL_SCHEMAS[name]

@@ -337,7 +337,7 @@ class ClusterStore:
         """422 Invalid naming every bad field; custom resources are checked against their schema."""
         causes = [*self._metadata_causes(rt, obj, old), *objectrules.finalizer_causes(obj, old)]
         if not rt.builtin:
-            causes += crdschema.validate_custom_object(rt, obj, subresource=subresource)
+            causes += crdschema.validate_custom_object(rt, obj, old=old, subresource=subresource)
         elif rt.key == CRDS:
             causes += crdschema.validate_crd(obj)
         causes = list(dict.fromkeys(causes))  # the name rule of CRDs is checked by both

@@ -654,6 +654,21 @@ def _event_cells(event: dict, now: datetime) -> list:
             count, _name(event)]
 
 
+def _resource_quota_cells(quota: dict, now: datetime) -> list:
+    """`resource: used/hard` pairs, requests and limits apart, as kubectl prints them."""
+    hard = _get(quota, "status", "hard", default=None) or _get(quota, "spec", "hard", default={})
+    used = _get(quota, "status", "used", default={})
+    pairs = {False: [], True: []}
+    for resource in sorted(hard):
+        pairs[resource.startswith("limits.")].append(f"{resource}: {used.get(resource, '0')}/{hard[resource]}")
+    return [_name(quota), _created(quota, now), ", ".join(pairs[False]), ", ".join(pairs[True])]
+
+
+def _priority_class_cells(pc: dict, now: datetime) -> list:
+    return [_name(pc), pc.get("value", 0), bool(pc.get("globalDefault")), _created(pc, now),
+            pc.get("preemptionPolicy", "PreemptLowerPriority")]
+
+
 def _with_age(*columns: dict) -> tuple[dict, ...]:
     return (_NAME, *columns, _AGE)
 
@@ -683,6 +698,11 @@ _PRINTERS: dict[tuple[str, str], _Printer] = {
     ("", "namespaces"): _Printer(_with_age(_col("Status", "The status of the namespace")), _namespace_cells),
     ("", "configmaps"): _Printer(_with_age(_col("Data")), _count_cells(("data",), ("binaryData",))),
     ("", "secrets"): _Printer((_NAME, _col("Type"), _col("Data"), _AGE), _secret_cells),
+    ("", "resourcequotas"): _Printer((_NAME, _AGE, _col("Request"), _col("Limit")), _resource_quota_cells),
+    ("scheduling.k8s.io", "priorityclasses"): _Printer((
+        _NAME, _col("Value", type_="integer"), _col("Global-Default", type_="boolean"), _AGE,
+        _col("PreemptionPolicy"),
+    ), _priority_class_cells),
     ("", "serviceaccounts"): _Printer(_with_age(_col("Secrets")), _count_cells(("secrets",))),
     ("", "events"): _EVENT_PRINTER,
     ("events.k8s.io", "events"): _EVENT_PRINTER,

@@ -3,7 +3,7 @@
 Upstream `pkg/status/combinedstatus-*.go`: one CombinedStatus per (workload object, BindingPolicy)
 when a clause names statusCollectors; each collector is a tiny SQL SELECT over one row per WEC
 (`filter` = WHERE, `select` columns, or `groupBy` + `combinedFields` aggregates). Expressions are
-evaluated by `status_expressions` (a CEL subset). Rows come out in WEC-name order (upstream's
+evaluated by `sandbox.cel` (a CEL subset). Rows come out in WEC-name order (upstream's
 order is a Go map's, i.e. arbitrary)."""
 
 from __future__ import annotations
@@ -15,14 +15,20 @@ from typing import Any
 
 import orjson
 
+from kstellar_tui.sandbox.cel import Evaluator, ExpressionError, compile_expression
 from kstellar_tui.sandbox.controllers.objects import meta
-from kstellar_tui.sandbox.controllers.status_expressions import Evaluator, ExpressionError, compile_expression
 
 REPORT_NAMESPACE = "kubestellar-report"  # CombinedStatus home of cluster-scoped workload objects
 LABELS = ("status.kubestellar.io/api-group", "status.kubestellar.io/resource", "status.kubestellar.io/namespace",
           "status.kubestellar.io/name", "status.kubestellar.io/binding-policy")
 
 Row = tuple[str, Mapping[str, Any]]  # (WEC name, expression content)
+EXPRESSION_VARIABLES = frozenset({"inventory", "obj", "returned", "propagation"})  # what upstream declares
+
+
+def compile_collector_expression(text: str) -> Evaluator:
+    """A StatusCollector expression over the four variables upstream gives them."""
+    return compile_expression(text, EXPRESSION_VARIABLES)
 
 
 def go_float(x: float) -> str:
@@ -79,7 +85,7 @@ def collector_errors(spec: Mapping[str, Any]) -> list[str]:
         if text is None:
             return
         try:
-            compile_expression(text)
+            compile_collector_expression(text)
         except ExpressionError as err:
             errors.append(f"{prefix}: {err}")
 
@@ -168,7 +174,7 @@ def _aggregate(kind: str, column: str, rows: list[tuple[str, _Evaluated]]) -> tu
 
 def collector_result(name: str, spec: Mapping[str, Any], rows: Iterable[Row]) -> dict[str, Any]:
     """One `results[]` entry: the collector's table over the WECs' rows."""
-    compiled = {"filter": compile_expression(spec["filter"]) if spec.get("filter") is not None else None}
+    compiled = {"filter": compile_collector_expression(spec["filter"]) if spec.get("filter") is not None else None}
     select, group_by, fields = spec.get("select") or [], spec.get("groupBy") or [], spec.get("combinedFields") or []
     evaluated: list[tuple[str, _Evaluated]] = []
     for wec, content in sorted(rows, key=lambda r: r[0]):
@@ -176,10 +182,10 @@ def collector_result(name: str, spec: Mapping[str, Any], rows: Iterable[Row]) ->
         if not _passes(compiled["filter"], content, row):
             continue
         for item in (*select, *group_by):
-            row.evaluate(item["name"], compile_expression(item["def"]), content)
+            row.evaluate(item["name"], compile_collector_expression(item["def"]), content)
         for item in fields:
             if item.get("type") != "COUNT":
-                row.evaluate(item["name"], compile_expression(item["subject"]), content)
+                row.evaluate(item["name"], compile_collector_expression(item["subject"]), content)
         evaluated.append((wec, row))
     if select:
         return {"name": name, "columnNames": [s["name"] for s in select],
