@@ -36,17 +36,17 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"kstellar-tui: {exc}", file=sys.stderr)
         return 2
+    args.read_only = args.read_only or config.read_only
     choice = _choose(args)
     if choice.error:
         print(f"kstellar-tui: {choice.error}", file=sys.stderr)
         return 1
     from kstellar_tui.app import run_app
 
-    read_only = args.read_only or config.read_only
     modes = {"setup": choice.setup} if choice.setup else {}
     if choice.hub:
-        modes |= step3_modes(choice.kubeconfig, args.wds, args.its, read_only=read_only)
-    return run_app(choice.feed, read_only=read_only, sandbox_note=choice.note, config=config, modes=modes,
+        modes |= step3_modes(choice.kubeconfig, args.wds, args.its, read_only=args.read_only)
+    return run_app(choice.feed, read_only=args.read_only, sandbox_note=choice.note, config=config, modes=modes,
                    start_mode="setup" if choice.start_in_setup else None)
 
 
@@ -114,8 +114,8 @@ def _choose(args: argparse.Namespace) -> Choice:
         if args.wds in contexts and args.its in contexts:
             from kstellar_tui.setup_runners.target import SetupTarget
 
-            return Choice(IngestFeed(args.kubeconfig, args.wds, args.its), None, _setup_screen(SetupTarget.host),
-                          hub=True, kubeconfig=args.kubeconfig)
+            feed = IngestFeed(args.kubeconfig, args.wds, args.its, read_only=args.read_only)
+            return Choice(feed, None, _setup_screen(SetupTarget.host), hub=True, kubeconfig=args.kubeconfig)
         if args.kubeconfig:
             return Choice(error=f"{args.kubeconfig} has no {args.wds!r} and {args.its!r} contexts; "
                                 "pass --wds/--its, or --sandbox for the embedded sandbox")
@@ -139,7 +139,8 @@ def _sandbox_choice(args: argparse.Namespace, state_dir: Path) -> Choice:
         return str(locations.sandbox_kubeconfig(running.state_dir))
 
     reason = "" if args.sandbox else "no KubeStellar kubeconfig found; "
-    return Choice(IngestFeed(None, args.wds, args.its, prepare=start_sandbox),
+    return Choice(IngestFeed(None, args.wds, args.its, prepare=start_sandbox, read_only=args.read_only,
+                             wait_for_hub=True),
                   f"{reason}embedded sandbox ({state_dir})",
                   _setup_screen(lambda: SetupTarget.sandbox(state_dir)), start_in_setup=fresh,
                   hub=True, kubeconfig=start_sandbox)

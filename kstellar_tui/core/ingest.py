@@ -2,9 +2,10 @@
 
 What to watch comes from the hub itself: the ITS's ManagedClusters name the WECs (each watched
 directly when a kubeconfig context of the same name exists — the upstream convention — or as
-mapped in config), and the WDS's Bindings name the workload kinds. Loops run in threads and only
-enqueue; `pump()` applies queued items to the store on the caller's thread, so the store needs no
-locks and the caller decides when to pay for the work (the monitor does it in a child process)."""
+mapped in config), and the WDS's Bindings name the workload kinds. Loops (and the stream hub that
+reads their watches) only enqueue, events as undecoded lines; `pump()` decodes and applies queued
+items to the store on the caller's thread, so the store needs no locks, one thread does the CPU
+work, and the caller decides when to pay for it (the monitor does it in a child process)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from kstellar_tui.core.fleet.store import KS_GROUP, FleetStore
 from kstellar_tui.core.kube.kubeconfig import KubeConfig, KubeConfigError
-from kstellar_tui.core.kube.watch import ConnState, ListWatch, Resource
+from kstellar_tui.core.kube.watch import ConnState, ListWatch, Resource, decode_events
 
 BINDINGPOLICIES = Resource(KS_GROUP, "v1alpha1", "bindingpolicies")
 BINDINGS = Resource(KS_GROUP, "v1alpha1", "bindings")
@@ -33,12 +34,17 @@ HUB_ITS = (MANAGEDCLUSTERS, MANIFESTWORKS, WORKSTATUSES)
 def tune_gc() -> None:
     """Collect garbage less often in a process that holds a fleet.
 
-    The store keeps hundreds of thousands of small long-lived dicts; with the default thresholds a
-    full collection walks all of them every few thousand allocations, which cost ingest half its
-    throughput at 200 streams. Watch data has no reference cycles to speak of, so rarer
-    collections lose nothing."""
-    gc.set_threshold(50_000, 20, 100)
+    A collection walks every live object of its generation, and events decoded since the last
+    drain are all alive: with the default thresholds GC took half of ingest's time at 200 streams,
+    and still a sixth at (50,000, 20, 100). Young objects die at each drain, so with a
+    threshold above what one tick decodes (~250k objects at 50k events/s) collections happen only
+    as the store grows. Watch data has no reference cycles to speak of, so rarer collections
+    lose nothing but bound the rare cyclic garbage (tracebacks of retried failures) higher."""
+    gc.set_threshold(500_000, 20, 100)
     gc.freeze()
+
+
+KUBECONFIG_REFRESH = 2.0  # seconds between re-reads of the kubeconfig while a WEC has no context
 
 
 class FleetWatcher:
@@ -47,7 +53,7 @@ class FleetWatcher:
     def __init__(self, kubeconfig: KubeConfig, *, wds: str = "wds1", its: str = "its1",
                  wec_contexts: Mapping[str, str] | None = None, store: FleetStore | None = None,
                  loop_options: Mapping[str, Any] | None = None,
-                 on_event: Callable[[str, Resource, str], None] | None = None):
+                 on_event: Callable[[str, Resource, str, dict], None] | None = None):
         kubeconfig.require(wds)
         kubeconfig.require(its)
         self.kubeconfig = kubeconfig
@@ -60,6 +66,7 @@ class FleetWatcher:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._loops: dict[tuple[str, Resource], tuple[ListWatch, threading.Thread]] = {}
         self._versions: dict[tuple[str, str], str] = {}  # (group, resource) -> version, from Bindings
+        self._refreshed_at = 0.0
         for resource in HUB_WDS:
             self._start(wds, resource)
         for resource in HUB_ITS:
@@ -73,8 +80,8 @@ class FleetWatcher:
             def replace(self, resource: Resource, objects: list[dict]) -> None:
                 put(("replace", source, resource, objects))
 
-            def events(self, resource: Resource, batch: list[tuple[str, dict]]) -> None:
-                put(("events", source, resource, batch))
+            def events(self, resource: Resource, lines: list[bytes]) -> None:
+                put(("events", source, resource, lines))
 
             def state(self, resource: Resource, state: ConnState, detail: str, since: float | None) -> None:
                 put(("state", source, resource, state, detail, since))
@@ -104,6 +111,17 @@ class FleetWatcher:
         context = self.wec_contexts.get(cluster, cluster)
         return context if context in self.kubeconfig.contexts else None
 
+    def _refresh_kubeconfig(self) -> None:
+        """A WEC registered after we started may have a context by now (guided setup adds them)."""
+        now = time.monotonic()
+        if now - self._refreshed_at < KUBECONFIG_REFRESH:
+            return
+        self._refreshed_at = now
+        try:
+            self.kubeconfig.refresh()
+        except KubeConfigError:
+            pass  # a file half-written by another tool: the next refresh will read it
+
     def workload_resources(self) -> set[Resource]:
         """The kinds the Bindings mention (what the grid's rows are made of)."""
         found = set()
@@ -119,6 +137,8 @@ class FleetWatcher:
         wanted = {(self.wds, r) for r in HUB_WDS} | {(self.its, r) for r in HUB_ITS}
         workloads = self.workload_resources()
         wanted |= {(self.wds, r) for r in workloads}
+        if any(self.wec_context(c) is None for c in self.store.clusters):
+            self._refresh_kubeconfig()
         for cluster in self.store.clusters:
             context = self.wec_context(cluster)
             if context is not None:
@@ -137,6 +157,8 @@ class FleetWatcher:
         try:
             item = self._queue.get(timeout=block) if block else self._queue.get_nowait()
         except queue.Empty:
+            if self._refresh_due():  # a quiet hub still gains WEC contexts as setup runs
+                self._reconcile_loops()
             return 0
         while True:
             watch_set_changed |= self._apply(item)
@@ -147,9 +169,14 @@ class FleetWatcher:
                 item = self._queue.get_nowait()
             except queue.Empty:
                 break
-        if watch_set_changed:
+        if watch_set_changed or self._refresh_due():
             self._reconcile_loops()
         return applied
+
+    def _refresh_due(self) -> bool:
+        """Some WEC has no context yet and the kubeconfig has not been looked at for a while."""
+        return (time.monotonic() - self._refreshed_at >= KUBECONFIG_REFRESH
+                and any(self.wec_context(c) is None for c in self.store.clusters))
 
     def _apply(self, item: tuple) -> bool:
         kind, source, resource = item[0], item[1], item[2]
@@ -162,21 +189,23 @@ class FleetWatcher:
                 self.problems[(source, resource)] = item[4]
             return False
         if kind == "replace":
-            self.store.replace(source_name, resource, item[3])
+            objects = item[3]
+            self.store.replace(source_name, resource, objects)
         else:
+            events = decode_events(item[3])
             event = self.store.event
-            for type_, obj in item[3]:
+            for type_, obj in events:
                 event(source_name, resource, type_, obj)
             if self.on_event is not None:
-                for type_, obj in item[3]:
-                    self.on_event(source_name, resource, type_)
+                for type_, obj in events:
+                    self.on_event(source_name, resource, type_, obj)
+            objects = [obj for _, obj in events]
         if resource == BINDINGS:
-            self._learn_versions(item)
+            self._learn_versions(objects)
             return True
         return resource == MANAGEDCLUSTERS and source == self.its
 
-    def _learn_versions(self, item: tuple) -> None:
-        objects = item[3] if item[0] == "replace" else [obj for _, obj in item[3]]
+    def _learn_versions(self, objects: list[dict]) -> None:
         for obj in objects:
             workload = (obj.get("spec") or {}).get("workload") or {}
             for scope in ("clusterScope", "namespaceScope"):

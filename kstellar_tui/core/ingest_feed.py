@@ -3,7 +3,9 @@
 The UI process never touches a watch stream: it starts `python -m kstellar_tui.core.ingest_process`,
 reads one JSON line per tick, and posts each as a GridDiff (docs/dev/monitor-contracts.md). Events/s
 per WEC are worked out here from the child's running totals and sent as column updates about once
-a second, so the header can show them without the child knowing about screens."""
+a second, so the header can show them without the child knowing about screens. Reading YAML,
+deleting, redeploying and applying edits are requests to the child too: it owns the cluster
+clients, and with `read_only` it refuses every write."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from typing import Any
 import orjson
 
 RATE_INTERVAL = 1.0  # seconds between events/s updates in the header
+# Seconds to wait for an answer: reads are quick or useless; a redeploy waits for the delete to finish.
+READ_TIMEOUT, WRITE_TIMEOUT, REDEPLOY_TIMEOUT = 10.0, 60.0, 120.0
 
 
 class IngestError(Exception):
@@ -25,11 +29,15 @@ class IngestError(Exception):
 
 class IngestFeed:
     def __init__(self, kubeconfig: str | None, wds: str, its: str, *, tick: float = 0.25,
-                 prepare: Callable[[], str | None] | None = None):
+                 prepare: Callable[[], str | None] | None = None, read_only: bool = False,
+                 wait_for_hub: bool = False):
         """`prepare` runs in a thread before the child starts (e.g. starting the sandbox) and may
-        return a kubeconfig path to use instead of `kubeconfig`."""
+        return a kubeconfig path to use instead of `kubeconfig`; `wait_for_hub` lets the child wait
+        for the WDS and ITS contexts (a sandbox whose hub guided setup has yet to build)."""
         self.kubeconfig, self.wds, self.its, self.tick = kubeconfig, wds, its, tick
         self.prepare = prepare
+        self.read_only = read_only
+        self.wait_for_hub = wait_for_hub
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task | None = None
         self._replies: dict[int, asyncio.Future] = {}
@@ -48,14 +56,22 @@ class IngestFeed:
                 post({"problems": [f"could not start: {exc}"]})
                 return
             self.kubeconfig = chosen or self.kubeconfig
+        self._process = await asyncio.create_subprocess_exec(
+            *self.argv(), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, limit=64 * 1024 * 1024)
+        self._reader = asyncio.create_task(self._read())
+
+    def argv(self) -> list[str]:
+        """The child's command line (benchmarks substitute a synthetic child with the same protocol)."""
         argv = [sys.executable, "-m", "kstellar_tui.core.ingest_process", "--wds", self.wds, "--its", self.its,
                 "--tick", str(self.tick)]
         if self.kubeconfig:
             argv += ["--kubeconfig", self.kubeconfig]
-        self._process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, limit=64 * 1024 * 1024)
-        self._reader = asyncio.create_task(self._read())
+        if self.read_only:
+            argv.append("--read-only")
+        if self.wait_for_hub:
+            argv.append("--wait-for-hub")
+        return argv
 
     async def stop(self) -> None:
         process, self._process = self._process, None
@@ -77,7 +93,25 @@ class IngestFeed:
     async def explain(self, row_key: str, cluster: str) -> dict:
         return await self._request({"op": "explain", "key": row_key, "cluster": cluster})
 
-    async def _request(self, request: dict) -> Any:
+    async def get_yaml(self, row_key: str, cluster: str | None = None, *, editable: bool = False) -> dict:
+        """`{"wds": {"context", "yaml"}, "wec": {"context", "yaml", "error"} | None}` (the WEC copy when
+        `cluster` is given); `editable`: the WDS object as it should be edited (see core.object_actions)."""
+        return await self._request({"op": "get", "key": row_key, "cluster": cluster, "editable": editable})
+
+    async def delete(self, row_key: str) -> list[str]:
+        """Delete the WDS object (or BindingPolicy) behind a row key; what happened, as lines."""
+        return await self._request({"op": "delete", "key": row_key}, WRITE_TIMEOUT)
+
+    async def redeploy(self, row_key: str) -> list[str]:
+        """Delete the WDS object, wait until it is gone, create it again from the same spec."""
+        return await self._request({"op": "redeploy", "key": row_key}, REDEPLOY_TIMEOUT)
+
+    async def apply_yaml(self, text: str, row_key: str | None = None) -> list[str]:
+        """Validate and server-side apply edited YAML (which must still be the `row_key` object);
+        nothing is written when any of it is invalid, and the error says why."""
+        return await self._request({"op": "apply", "text": text, "key": row_key}, WRITE_TIMEOUT)
+
+    async def _request(self, request: dict, timeout: float = READ_TIMEOUT) -> Any:
         process = self._process
         if process is None or process.stdin is None or process.returncode is not None:
             raise IngestError("the ingest process is not running")
@@ -87,7 +121,10 @@ class IngestFeed:
         process.stdin.write(orjson.dumps(request) + b"\n")
         await process.stdin.drain()
         try:
-            return await asyncio.wait_for(future, 10)
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            raise IngestError(f"no answer from the ingest process after {timeout:g}s "
+                              "(it may still be working on it)") from None
         finally:
             self._replies.pop(request["id"], None)
 

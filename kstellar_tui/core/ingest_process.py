@@ -4,11 +4,18 @@ On 2-core machines, decoding hundreds of watch streams next to the UI loop starv
 the UI runs this as a child and receives only coalesced GridDiffs, one JSON line per tick. The
 protocol (docs/dev/monitor-contracts.md):
 
-  stdout: {"diff": GridDiff, "events": [[t, source, type, kind, "ns/name"], ...], "dropped": n,
+  stdout: {"diff": GridDiff, "events": [[t, source, type, "Kind ns/name"], ...], "dropped": n,
            "stats": {source: events_total}, "problems": ["..."]}      one line per tick with news
-          {"reply": id, "result": {...}} | {"reply": id, "error": "..."}   answers to requests
+          {"reply": id, "result": ...} | {"reply": id, "error": "..."}     answers to requests
           {"fatal": "..."}                                              before exiting 1
   stdin:  {"id": n, "op": "explain", "key": row_key, "cluster": name}
+          {"id": n, "op": "get", "key": row_key, "cluster": name|null, "editable": bool}
+          {"id": n, "op": "delete" | "redeploy", "key": row_key}
+          {"id": n, "op": "apply", "text": yaml, "key": row_key|null}
+With --read-only, delete, redeploy and apply are refused.
+
+Explain reads the store, so it is answered on the pump thread; the other ops talk to clusters
+(a redeploy waits for a delete), so they run on worker threads and diffs keep flowing meanwhile.
 """
 
 from __future__ import annotations
@@ -18,27 +25,36 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import orjson
 
+HUB_POLL = 1.0  # seconds between looks at the kubeconfig while the hub is being set up
 EVENTS_PER_TICK = 200  # the event log shows recent activity; beyond this per tick lines are counted, not sent
+ACTION_WORKERS = 4  # a long redeploy must not hold up the YAML of the next explain
 
 
 class Ingest:
-    def __init__(self, watcher, tick: float):
+    def __init__(self, watcher, tick: float, actions):
+        """`watcher`: a FleetWatcher; `actions`: the `core.object_actions.ObjectActions` on the same kubeconfig."""
         self.watcher = watcher
         self.tick = tick
+        self.actions = actions
         self.events: deque = deque()
         self.dropped = 0
         self.requests: deque = deque()
         self._out = sys.stdout.buffer
         self._lock = threading.Lock()
+        self._workers = ThreadPoolExecutor(ACTION_WORKERS, thread_name_prefix="action")
         self.ui_gone = threading.Event()
         watcher.on_event = self._record
 
-    def _record(self, source: str, resource, type_: str) -> None:
+    def _record(self, source: str, resource, type_: str, obj: dict) -> None:
+        """One event for the log, named as the user knows the object: "Kind ns/name"."""
         if len(self.events) < EVENTS_PER_TICK:
-            self.events.append([time.time(), source, type_, str(resource)])
+            self.events.append([time.time(), source, type_, _describe(resource, obj)])
         else:
             self.dropped += 1
 
@@ -67,16 +83,44 @@ class Ingest:
             self.dropped = 0
 
     def _answer(self, request: dict) -> None:
+        """On the pump thread: explain here; resolve the other ops' targets here, run them on a worker."""
         from kstellar_tui.core.fleet.explain import explain
+        from kstellar_tui.core.object_actions import target_for
 
         reply = request.get("id")
         try:
-            if request.get("op") != "explain":
-                raise ValueError(f"unknown op {request.get('op')!r}")
-            result = explain(self.watcher.store, request["key"], request["cluster"]).as_dict()
-            self.write({"reply": reply, "result": result})
+            op = request.get("op")
+            if op == "explain":
+                self.write({"reply": reply, "result": explain(self.watcher.store, request["key"],
+                                                              request["cluster"]).as_dict()})
+                return
+            if op not in ("get", "delete", "redeploy", "apply"):
+                raise ValueError(f"unknown op {op!r}")
+            key = request.get("key")
+            target = target_for(self.watcher.store, key) if key else None
+            if op == "apply":
+                call = partial(self.actions.apply, str(request["text"]), target)
+            elif target is None:
+                raise ValueError(f"{op} needs the row key of a WDS object")
+            elif op == "get":
+                call = partial(self.actions.get, target, request.get("cluster"), editable=bool(request.get("editable")))
+            else:
+                call = partial(getattr(self.actions, op), target)
+            self._workers.submit(self._run, reply, call)
         except Exception as exc:  # a bad request must not end the monitor
             self.write({"reply": reply, "error": str(exc)})
+
+    def _run(self, reply: object, call: Callable[[], object]) -> None:
+        try:
+            result = call()
+        except Exception as exc:  # refused, unreachable, invalid: the user reads why
+            self.write({"reply": reply, "error": str(exc) or type(exc).__name__})
+        else:
+            self.write({"reply": reply, "result": result})
+
+    def close(self) -> None:
+        """Let a running action finish its request (a half-done redeploy is worse than a late exit)."""
+        self._workers.shutdown(wait=True, cancel_futures=True)
 
     def read_requests(self) -> None:
         """stdin reader thread: requests are queued and answered on the pump thread (store access)."""
@@ -94,19 +138,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wds", default="wds1")
     parser.add_argument("--its", default="its1")
     parser.add_argument("--tick", type=float, default=0.25)
+    parser.add_argument("--read-only", action="store_true", help="refuse delete, redeploy and apply")
+    parser.add_argument("--wait-for-hub", action="store_true",
+                        help="wait for the WDS and ITS contexts to appear (a sandbox being set up)")
     args = parser.parse_args(argv)
 
     from kstellar_tui.core.ingest import FleetWatcher, tune_gc
-    from kstellar_tui.core.kube.kubeconfig import KubeConfig, KubeConfigError
+    from kstellar_tui.core.kube.kubeconfig import KubeConfigError
+    from kstellar_tui.core.object_actions import ObjectActions
 
     tune_gc()
 
     try:
-        watcher = FleetWatcher(KubeConfig.load(args.kubeconfig), wds=args.wds, its=args.its)
+        kubeconfig = _hub_kubeconfig(args)
+        watcher = FleetWatcher(kubeconfig, wds=args.wds, its=args.its)
+        actions = ObjectActions(kubeconfig, wds=args.wds, its=args.its, read_only=args.read_only,
+                                wec_context=watcher.wec_context)
     except KubeConfigError as exc:
         sys.stdout.buffer.write(orjson.dumps({"fatal": str(exc)}) + b"\n")
         return 1
-    ingest = Ingest(watcher, args.tick)
+    ingest = Ingest(watcher, args.tick, actions)
     reader = threading.Thread(target=ingest.read_requests, daemon=True)
     reader.start()
     try:
@@ -115,7 +166,35 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         watcher.close()
+        ingest.close()
     return 0
+
+
+def _hub_kubeconfig(args: argparse.Namespace):
+    """The kubeconfig once it has the WDS and ITS contexts.
+
+    On a fresh sandbox they appear while guided setup runs, so the monitor waits for them (saying
+    so once) instead of failing; an unreadable kubeconfig is still fatal."""
+    from kstellar_tui.core.kube.kubeconfig import KubeConfig
+
+    said = False
+    while True:
+        kubeconfig = KubeConfig.load(args.kubeconfig)
+        missing = [c for c in (args.wds, args.its) if c not in kubeconfig.contexts]
+        if not missing or not args.wait_for_hub:
+            return kubeconfig
+        if not said:
+            sys.stdout.buffer.write(orjson.dumps({"diff": {}, "problems": [
+                f"waiting for the {' and '.join(missing)} contexts: run guided setup (:setup)"]}) + b"\n")
+            sys.stdout.buffer.flush()
+            said = True
+        time.sleep(HUB_POLL)  # a file that another process writes: nothing to wait on but time
+
+
+def _describe(resource, obj: dict) -> str:
+    meta = obj.get("metadata") or {}
+    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
+    return f"{obj.get('kind') or resource.plural} {where}{meta.get('name', '')}"
 
 
 if __name__ == "__main__":

@@ -29,21 +29,23 @@ class ConfirmDeleteScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm.cancel")]
 
-    def __init__(self, what: str, name: str, *, consequence: str = "") -> None:
+    def __init__(self, what: str, name: str, *, consequence: str = "", verb: str = "Delete") -> None:
+        """`verb` names the action on the title and the button (Delete, Redeploy)."""
         super().__init__()
         self.what = what
+        self.verb = verb
         self.target = name
         self.consequence = consequence
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"Delete {escape(self.what)}?", id="confirm-title")
+            yield Static(f"{escape(self.verb)} {escape(self.what)}?", id="confirm-title")
             if self.consequence:
                 yield Static(escape(self.consequence))
             yield Static(f"Type [b]{escape(self.target)}[/b] to confirm.")
             yield Input(placeholder=self.target, id="confirm-input")
             with Horizontal():
-                yield Button("Delete", variant="error", id="confirm-delete", disabled=True)
+                yield Button(self.verb, variant="error", id="confirm-delete", disabled=True)
                 yield Button("Cancel", id="confirm-cancel")
 
     @property

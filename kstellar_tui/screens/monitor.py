@@ -2,8 +2,9 @@
 
 Diffs arrive as `LiveMonitorScreen.GridUpdated` messages, posted from any thread by the feed; each
 is applied to the GridModel at once (microseconds) while repainting waits for the next tick
-(`refresh_hz`), so a burst of diffs costs one frame. The screen does no I/O itself: explaining
-and deleting go through the feed in workers.
+(`refresh_hz`), so a burst of diffs costs one frame. The screen does no I/O itself: explaining,
+reading YAML, deleting, redeploying and editing go through the feed in workers; each change is
+offered only when the feed can make it and the app is not read-only, and each is confirmed.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Input, Static
 
-from kstellar_tui.core.fleet.gridmodel import SORT_KEYS, Column, Feed, FilterError, GridDiff, GridModel, parse_filter
+from kstellar_tui.core.fleet.gridmodel import (
+    SORT_KEYS, Column, Feed, FilterError, GridDiff, GridModel, Row, parse_filter,
+)
 from kstellar_tui.core.fleet.states import CellState, summarize
 from kstellar_tui.screens.confirm import ConfirmDeleteScreen
+from kstellar_tui.screens.edit import ObjectEditor
+from kstellar_tui.screens.prompt import PromptScreen
 from kstellar_tui.themes import STATUS_VARIABLES
 from kstellar_tui.widgets.cluster_strip import ClusterStrip
 from kstellar_tui.widgets.detail_pane import DetailPane
@@ -33,7 +38,10 @@ from kstellar_tui.widgets.status_grid import StatusGrid
 
 SORT_ORDER = tuple(SORT_KEYS)
 VIEWS = ("grid", "wecs", "events")
-GRID_ACTIONS = frozenset({"filter", "sort", "reverse_sort", "delete"})  # offered only while the grid shows
+# The changes, and the feed methods each needs; none is offered read-only or by a feed without them.
+MUTATIONS = {"delete": ("delete",), "delete_policy": ("explain", "delete"), "redeploy": ("redeploy",),
+             "edit": ("get_yaml", "apply_yaml")}
+GRID_ACTIONS = frozenset({"filter", "sort", "reverse_sort", *MUTATIONS})  # offered only while the grid shows
 SEPARATOR = "  │  "
 WEC_COLUMNS = ("WEC", "connection", "available", "events/s", "since", "labels", "detail")
 FILTER_HELP = "filter: regex on namespace/name kind · !regex excludes · -l app=payments selects by label"
@@ -56,6 +64,11 @@ class LiveMonitorScreen(Screen):
         Binding("s", "sort", "Sort", id="grid.sort", tooltip="Sort by namespace, name, kind or worst state"),
         Binding("S", "reverse_sort", "Reverse sort", show=False, id="grid.sort_reverse"),
         Binding("ctrl+d", "delete", "Delete", id="grid.delete", tooltip="Delete this workload from the WDS"),
+        Binding("e", "edit", "Edit", id="grid.edit", tooltip="Edit this workload in $EDITOR; applied on save"),
+        Binding("ctrl+r", "redeploy", "Redeploy", id="grid.redeploy",
+                tooltip="Delete this workload and create it again from the same spec"),
+        Binding("D", "delete_policy", "Delete policy", show=False, id="grid.delete_policy",
+                tooltip="Delete the BindingPolicy that places this workload on this WEC"),
         Binding("escape", "back", "Back", show=False, id="monitor.back"),
     ]
 
@@ -74,6 +87,7 @@ class LiveMonitorScreen(Screen):
         self._filter_error = ""
         self._cursor_text: tuple = ()
         self._view = "grid"
+        self._editor = ObjectEditor(feed)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -189,13 +203,23 @@ class LiveMonitorScreen(Screen):
 
     @work(exclusive=True, group="explain")
     async def explain(self, row_key: str, cluster: str, workload: str) -> None:
+        """The chain first (the store answers at once), then the YAML in the WDS and on the WEC."""
         detail = self.query_one(DetailPane)
         try:
             explanation: dict[str, Any] = await self.feed.explain(row_key, cluster)
         except Exception as exc:  # the feed talks to clusters: any failure is shown, not raised
             detail.show_error(workload, cluster, str(exc) or type(exc).__name__)
+            return
+        detail.show(explanation)
+        get_yaml = getattr(self.feed, "get_yaml", None)
+        if get_yaml is None:
+            return
+        try:
+            found = await get_yaml(row_key, cluster)
+        except Exception as exc:  # e.g. the object left the WDS meanwhile
+            detail.show({**explanation, "yaml": f"# could not read the YAML: {exc}"})
         else:
-            detail.show(explanation)
+            detail.show({**explanation, "yaml": _yaml_text(found)})
 
     # -- filter and sort -------------------------------------------------------------------------
     def action_filter(self) -> None:
@@ -275,36 +299,93 @@ class LiveMonitorScreen(Screen):
         else:
             raise SkipAction()
 
-    # -- delete ----------------------------------------------------------------------------------
+    # -- changes: delete, redeploy, edit ---------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in GRID_ACTIONS and self._view != "grid":
             return False
-        if action == "delete":
-            return not self.read_only and callable(getattr(self.feed, "delete", None))
+        if action in MUTATIONS:
+            return not self.read_only and all(callable(getattr(self.feed, m, None)) for m in MUTATIONS[action])
         return True
 
+    def _cursor_row(self) -> Row | None:
+        cell = self.grid.cursor_cell
+        return None if cell is None else cell[0]
+
     def action_delete(self) -> None:
+        if (row := self._cursor_row()) is not None:
+            self._confirm(f"{row.kind} {row.title}", row.name, row.key, "delete",
+                          "It is removed from the WDS, and KubeStellar removes it from every WEC it was sent to.")
+
+    def action_redeploy(self) -> None:
+        if (row := self._cursor_row()) is not None:
+            self._confirm(f"{row.kind} {row.title}", row.name, row.key, "redeploy",
+                          "It is deleted from the WDS (and so from every WEC), then created again from "
+                          "the same spec once the delete has finished.")
+
+    def _confirm(self, what: str, name: str, key: str, verb: str, consequence: str) -> None:
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.change(verb, key, what)
+
+        self.app.push_screen(ConfirmDeleteScreen(what, name, consequence=consequence, verb=verb.capitalize()),
+                             confirmed)
+
+    @work(group="change")
+    async def change(self, verb: str, key: str, what: str) -> None:
+        """`delete` or `redeploy` through the feed; the grid shows the effect as the watches see it."""
+        self.notify(f"{verb}: {what}…", timeout=3)
+        try:
+            done = await getattr(self.feed, verb)(key)
+        except Exception as exc:  # a refused request is reported; nothing else changes
+            self.notify(f"could not {verb} {what}: {exc}", severity="error", timeout=15)
+        else:
+            self.notify("; ".join(done or ()) or f"{verb}: {what} done")
+
+    @work(exclusive=True, group="delete-policy")
+    async def action_delete_policy(self) -> None:
+        """The policies that select this cell come from its explanation; with several, the user picks one."""
+        from kstellar_tui.core.fleet.store import KS_GROUP, row_key  # on use: the store costs 17 ms of start-up
+
         cell = self.grid.cursor_cell
         if cell is None:
             return
-        row = cell[0]
-        consequence = "It is removed from the WDS, and KubeStellar removes it from every WEC it was sent to."
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.delete(row.key, f"{row.kind} {row.title}")
-
-        self.app.push_screen(ConfirmDeleteScreen(f"{row.kind} {row.title}", row.name, consequence=consequence),
-                             confirmed)
-
-    @work(group="delete")
-    async def delete(self, row_key: str, what: str) -> None:
+        row, cluster = cell
         try:
-            await self.feed.delete(row_key)  # type: ignore[attr-defined]
-        except Exception as exc:  # a refused request is reported; nothing else changes
-            self.notify(f"could not delete {what}: {exc}", severity="error")
-        else:
-            self.notify(f"deleted {what}")
+            chain = (await self.feed.explain(row.key, cluster)).get("chain") or ()
+        except Exception as exc:  # the feed talks to clusters
+            self.notify(f"could not find the policies of {row.title}: {exc}", severity="error")
+            return
+        names = [step["name"] for step in chain if step.get("step") == "BindingPolicy" and step.get("ok")]
+        if not names:
+            self.notify(f"no BindingPolicy places {row.kind} {row.title} on {cluster}", severity="warning")
+            return
+        name = names[0] if len(names) == 1 else await self.app.push_screen_wait(
+            PromptScreen("delete BindingPolicy:", suggestions=names, placeholder=" or ".join(names)))
+        if name not in names:
+            if name:
+                self.notify(f"{name!r} does not place this workload here (that would be {', '.join(names)})",
+                            severity="warning")
+            return
+        self._confirm(f"BindingPolicy {name}", name, row_key(KS_GROUP, "bindingpolicies", "", name), "delete",
+                      f"KubeStellar removes what it placed ({row.kind} {row.title} on {cluster} among them) from "
+                      "every WEC where no other BindingPolicy still selects it.")
+
+    @work(exclusive=True, group="edit")
+    async def action_edit(self) -> None:
+        row = self._cursor_row()
+        if row is None:
+            return
+        result = await self._editor.edit(self.app, row.key, f"{row.kind} {row.title}")
+        self.notify(result.message, severity=result.severity, timeout=30 if result.severity == "error" else 5)
+
+
+def _yaml_text(found: dict) -> str:
+    """The explain pane's YAML: the WDS object, then the WEC's copy (or why there is none)."""
+    wds, wec = found.get("wds") or {}, found.get("wec")
+    parts = [f"# in the WDS ({wds.get('context', '')})\n{wds.get('yaml', '')}"]
+    if wec:
+        parts.append(f"# on the WEC ({wec.get('context', '')})\n" + (wec.get("yaml") or f"# {wec.get('error', '')}\n"))
+    return "\n".join(parts)
 
 
 def _wec_row(column: Column) -> tuple[str, ...]:

@@ -34,7 +34,8 @@ class Feed(Protocol):
     `start` returns once the feed runs; from then until `stop` returns, `post` may be called from
     any thread, each call handing over one diff that the UI applies in order. `explain` answers
     with the dict shape of `core.fleet.explain.Explanation.as_dict()` (plus an optional `yaml`).
-    A feed may also offer `async delete(row_key) -> None`; without it the UI offers no delete.
+    A feed may also offer `async delete(row_key)`, `async redeploy(row_key)`, `async get_yaml(row_key,
+    cluster)` and `async apply_yaml(text)`; the UI offers only the changes the feed has.
     """
 
     async def start(self, post: Callable[[GridDiff], None]) -> None: ...

@@ -37,7 +37,9 @@ def kubeconfig_paths(explicit: str | None = None) -> list[Path]:
 class KubeConfig:
     """The merged view of one or more kubeconfig files; the first definition of a name wins."""
 
-    def __init__(self, paths: list[Path], contexts: dict[str, Context], current: str | None):
+    def __init__(self, paths: list[Path], contexts: dict[str, Context], current: str | None,
+                 explicit: str | None = None):
+        self.explicit = explicit
         self.paths = paths
         self.contexts = contexts
         self.current = current
@@ -72,7 +74,18 @@ class KubeConfig:
             for name, ctx in raw_contexts.items()
             if isinstance(ctx, dict)
         }
-        return cls(readable, contexts, current)
+        return cls(readable, contexts, current, explicit)
+
+    def refresh(self) -> bool:
+        """Re-read the files (tools such as kind and kflex add contexts while we run); clients of
+        contexts that changed are rebuilt on next use. Returns whether any context changed."""
+        fresh = KubeConfig.load(self.explicit)
+        changed = fresh.contexts != self.contexts
+        with self._lock:
+            for name in [n for n in self._clients if fresh.contexts.get(n) != self.contexts.get(n)]:
+                del self._clients[name]
+            self.paths, self.contexts, self.current = fresh.paths, fresh.contexts, fresh.current
+        return changed
 
     def require(self, name: str) -> Context:
         try:

@@ -2,10 +2,14 @@
 
 The official `Watch` builds a model per event (~320 µs); reading the chunked body ourselves and
 decoding each line with orjson costs ~20 µs, which is what lets one process follow hundreds of
-clusters. The loop follows the Kubernetes watch contract the way client-go's reflector does:
-paginated list, watch from its resourceVersion with bookmarks, re-watch when the server ends the
-stream, re-list on 410 Expired, capped exponential backoff with jitter on failures, and a read
-timeout so a silently dead connection is noticed."""
+clusters. Each loop's thread makes the requests; the bodies of its watches are read by the shared
+`StreamHub` thread and split into event lines there, and the sink's owner decodes them on its own
+thread, so that hundreds of streams add no CPU-bound threads to contend for the GIL.
+
+The loop follows the Kubernetes watch contract the way client-go's reflector does: paginated
+list, watch from its resourceVersion with bookmarks, re-watch when the server ends the stream,
+re-list on 410 Expired, capped exponential backoff with jitter on failures, and a read timeout
+(kept by the hub) so a silently dead connection is noticed."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from typing import Any, Protocol
 import orjson
 
 from kstellar_tui.core.kube.rest import ApiStatusError, Expired, api_path, raise_for_status, send, status_error
+from kstellar_tui.core.kube.stream_hub import Stream, StreamHub, shared_hub
 
 
 class ConnState(enum.Enum):
@@ -48,16 +53,19 @@ class Resource:
 
 
 class Sink(Protocol):
-    """Where a loop delivers what it learns. Called from the loop's thread."""
+    """Where a loop delivers what it learns: `events` from the stream hub's thread, the rest from the
+    loop's; never two calls for one loop at once, and always in the order things happened."""
 
     def replace(self, resource: Resource, objects: list[dict]) -> None:
         """The full current set after a (re)list: anything not in it is gone."""
 
-    def events(self, resource: Resource, batch: list[tuple[str, dict]]) -> None:
-        """ADDED, MODIFIED or DELETED events, in order: everything one socket read brought.
+    def events(self, resource: Resource, lines: list[bytes]) -> None:
+        """ADDED, MODIFIED or DELETED events, in order, as JSON lines: what one socket read brought.
 
-        Batches, not single events, cross thread boundaries: a hand-off per event would pass the
-        GIL back and forth between the loop and its consumer thousands of times a second."""
+        Decode them with `decode_events`, on the thread that applies them: decoded objects that
+        wait in a queue cost memory and garbage-collector time, and a decoding reader thread would
+        contend for the GIL with the applying one. Batches, not single events, cross threads: a
+        hand-off per event would pass the GIL back and forth thousands of times a second."""
 
     def state(self, resource: Resource, state: ConnState, detail: str, since: float | None) -> None:
         """Connection state changed; `since` is the wall-clock start of an outage."""
@@ -96,6 +104,7 @@ class ListWatch:
         watch_timeout: int = 300,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
+        hub: StreamHub | None = None,
     ):
         self.client = client
         self.resource = resource
@@ -107,16 +116,24 @@ class ListWatch:
         self.watch_timeout = watch_timeout
         self.backoff = backoff or Backoff()
         self.clock = clock
+        self.hub = hub or shared_hub()
         self.resource_version: str | None = None
         self._stop = threading.Event()
         self._response: Any = None
+        self._stream: Stream | None = None
+        self._partial: list[bytes] = []  # the start of a line whose end has not arrived
+        self._newest: bytes | None = None  # the latest line with a resourceVersion: see _catch_up
         self._state: ConnState | None = None
         self._outage_since: float | None = None
 
     # -- control -----------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ends `run()` promptly: closes the socket a blocked read is waiting on."""
+        """Ends `run()` promptly: ends the watch stream, or interrupts a blocked list read."""
         self._stop.set()
+        stream = self._stream
+        if stream is not None:
+            stream.cancel()
+            return
         response = self._response
         if response is not None:
             try:
@@ -182,39 +199,83 @@ class ListWatch:
             self.backoff.reset()
             self._set_state(ConnState.SYNCED, "")
         raw = response.response
-        bulk = _socket_reader(raw)
-        pending = b""
+        self._partial = []
         try:
-            for data in (_dechunk(bulk) if bulk is not None else raw.stream(65536)):
+            stream = self.hub.attach(raw, self._consume, self.read_timeout)
+            if stream is None:
+                self._read_here(raw)
+                return
+            self._stream = stream
+            if self.stopped:
+                stream.cancel()
+            stream.wait()
+        finally:
+            self._stream = self._response = None
+            self._catch_up()
+
+    def _read_here(self, raw: Any) -> None:
+        """Read a body the hub cannot take over (see `StreamHub.attach`) on this thread."""
+        try:
+            for data in raw.stream(65536):
                 if self.stopped:
                     return
-                pending += data
-                *lines, pending = pending.split(b"\n")
-                batch: list[tuple[str, dict]] = []
-                try:
-                    for line in lines:
-                        if line.strip():
-                            self._collect(orjson.loads(line), batch)
-                finally:
-                    if batch:
-                        self.sink.events(self.resource, batch)
+                self._consume(data)
         finally:
-            self._response = None
-            if bulk is not None:
-                raw.close()  # we parsed the framing ourselves: the connection cannot go back to the pool
-            else:
-                raw.release_conn()
+            raw.release_conn()
 
-    def _collect(self, event: dict, batch: list[tuple[str, dict]]) -> None:
-        type_ = event.get("type")
-        obj = event.get("object") or {}
+    def _consume(self, data: bytes) -> None:
+        """Split a watch body's bytes into event lines and deliver them as one batch.
+
+        Lines in the apiserver's own shape pass undecoded; only errors and oddly formatted lines
+        are decoded here, and bookmarks are just noted (see `_catch_up`)."""
+        lines = data.split(b"\n")
+        if len(lines) == 1:
+            self._partial.append(data)
+            return
+        if self._partial:
+            lines[0] = b"".join(self._partial) + lines[0]
+        last = lines.pop()
+        self._partial = [last] if last else []
+        batch: list[bytes] = []
+        newest = None
+        try:
+            for line in lines:
+                if line.startswith(_EVENT_PREFIXES) and line.endswith(b"}"):
+                    batch.append(line)
+                    newest = line
+                elif line.startswith(_BOOKMARK_PREFIX):
+                    newest = line
+                elif line and not line.isspace():
+                    newest = self._odd_line(line, batch)
+        finally:
+            if newest is not None:
+                self._newest = newest
+            if batch:
+                self.sink.events(self.resource, batch)
+
+    def _odd_line(self, line: bytes, batch: list[bytes]) -> bytes:
+        """Decode a line not in the usual shape: raise an ERROR event, keep an event, skip the rest."""
+        event = orjson.loads(line)
+        type_ = event.get("type") if isinstance(event, dict) else None
         if type_ == "ERROR":
+            obj = event.get("object") or {}
             raise status_error(obj.get("code") or 500, obj.get("message") or "watch failed")
-        rv = (obj.get("metadata") or {}).get("resourceVersion")
-        if rv:
-            self.resource_version = rv
-        if type_ != "BOOKMARK":
-            batch.append((type_, obj))
+        if type_ in _EVENT_TYPES:
+            batch.append(line)
+        return line
+
+    def _catch_up(self) -> None:
+        """Resume from the newest resourceVersion the stream brought: one decode per watch, not
+        one per event."""
+        newest, self._newest = self._newest, None
+        if newest is None:
+            return
+        try:
+            version = orjson.loads(newest)["object"]["metadata"]["resourceVersion"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return  # not JSON after all: keep the version we had; at worst some events come again
+        if version:
+            self.resource_version = version
 
     # -- plumbing ----------------------------------------------------------------------------
     def _get(self, query: list[tuple[str, str]], read_timeout: float) -> Any:
@@ -240,47 +301,25 @@ class ListWatch:
             self.sink.state(self.resource, state, detail, self._outage_since)
 
 
-READ_SIZE = 256 * 1024
+_EVENT_TYPES = ("ADDED", "MODIFIED", "DELETED")
+_EVENT_PREFIXES = tuple(b'{"type":"%s",' % t.encode() for t in _EVENT_TYPES)  # kube-apiserver's encoding
+_BOOKMARK_PREFIX = b'{"type":"BOOKMARK",'
 
 
-def _socket_reader(raw: Any) -> Any:
-    """The buffered socket under a chunked urllib3 response, or None when it cannot be reached.
+def decode_events(lines: list[bytes]) -> list[tuple[str, dict]]:
+    """The (type, object) pairs of the event lines a sink received.
 
-    Reading it directly lets one `read1` take a whole burst of events (one GIL release per burst,
-    not per event: with hundreds of watch threads the difference is several-fold)."""
-    if not getattr(raw, "chunked", False):
-        return None
-    fp = getattr(getattr(raw, "_fp", None), "fp", None)
-    return fp if hasattr(fp, "read1") else None
-
-
-def _dechunk(fp: Any) -> Any:
-    """Yield the payload of all complete HTTP/1.1 chunks that have arrived, one read at a time."""
-    buf = b""
-    while True:
-        data = fp.read1(READ_SIZE)
-        if not data:
-            return
-        buf += data
-        parts = []
-        pos = 0
-        while True:
-            eol = buf.find(b"\r\n", pos)
-            if eol < 0:
-                break
-            size = int(buf[pos:eol].split(b";", 1)[0], 16)
-            if size == 0:
-                if parts:
-                    yield b"".join(parts)
-                return
-            start = eol + 2
-            if start + size + 2 > len(buf):
-                break
-            parts.append(buf[start:start + size])
-            pos = start + size + 2
-        buf = buf[pos:]
-        if parts:
-            yield b"".join(parts)
+    The loop checked each line's shape, not all of its JSON: a line that still fails to decode (no
+    apiserver sends one) is skipped; the object's next event or re-list brings what it carried."""
+    events = []
+    loads = orjson.loads
+    for line in lines:
+        try:
+            event = loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        events.append((event["type"], event.get("object") or {}))
+    return events
 
 
 class _Stopped(Exception):
