@@ -166,7 +166,9 @@ async def play(pilot: Pilot, screen: SetupRunScreen, events: list[ev.Event]) -> 
 
 
 async def settle(pilot: Pilot) -> None:
-    """No blinking cursors; the layout settled around the last event."""
+    """No blinking cursors, no toast (the "stopped at …" one times out after 10 s, and it would
+    cover the log's fix line); the layout settled around the last event."""
+    pilot.app.clear_notifications()
     for box in pilot.app.screen.query(Input):
         box.cursor_blink = False
     await pilot.pause()
