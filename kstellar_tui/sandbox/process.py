@@ -27,6 +27,7 @@ from kstellar_tui.sandbox.statedir import StateDir
 DEFAULT_PRESET = "quickstart"
 START_TIMEOUT = 60.0
 LOST_LOCK = "another sandbox is already running"
+WINNER_GRACE = 3.0  # seconds a lock winner has to write its pid before we stop waiting for it
 SHUTDOWN_TIMEOUT = 15.0
 SIGNAL_TIMEOUT = 5.0
 POLL_INTERVAL = 0.05
@@ -267,9 +268,9 @@ def start_detached(options: UpOptions, timeout: float = START_TIMEOUT) -> tuple[
     if ready:
         return ready[0], True
     if child.poll() is not None and LOST_LOCK in _log_tail(files.log, log_start):
-        # Another `up` for this state dir won the lock a moment earlier: use the sandbox it starts.
-        if poll_until(lambda: _ready_any(options.state_dir) is not None, timeout):
-            return _ready_any(options.state_dir), False
+        winner = _await_winner(options.state_dir, timeout)
+        if winner is not None:
+            return winner, False
     if child.poll() is None:
         _terminate(child.pid)
         reason = f"not ready after {timeout:g}s"
@@ -286,9 +287,20 @@ def _check_reusable(running: Running, options: UpOptions) -> None:
             f"{', '.join(sorted(missing))}; stop it first with `kstellar-tui sandbox down`")
 
 
-def _ready_any(state_dir: Path) -> Running | None:
-    running = find_running(state_dir)
-    return _ready(state_dir, running.pid) if running is not None else None
+def _await_winner(state_dir: Path, timeout: float) -> Running | None:
+    """Another `up` for this state dir won the lock a moment earlier: the sandbox it starts, once
+    ready — or None as soon as it is clear that no sandbox process has claimed the state dir."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        running = find_running(state_dir)
+        if running is not None and _ready(state_dir, running.pid) is not None:
+            return running
+        info = read_info(state_dir)
+        claimed = info is not None and info.pid is not None and pid_alive(info.pid)
+        if not claimed and time.monotonic() - started > WINNER_GRACE:
+            return None
+        time.sleep(POLL_INTERVAL)
+    return None
 
 
 def _ready(state_dir: Path, pid: int) -> Running | None:
