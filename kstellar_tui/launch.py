@@ -20,8 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kubeconfig", help="kubeconfig file(s) (default: $KUBECONFIG, ~/.kube/config)")
     parser.add_argument("--wds", default="wds1", help="context of the WDS (default: wds1)")
     parser.add_argument("--its", default="its1", help="context of the ITS (default: its1)")
-    parser.add_argument("--hosting-context", default="kind-kubeflex",
-                        help="context of the KubeFlex hosting cluster (default: kind-kubeflex)")
     parser.add_argument("--sandbox", action="store_true",
                         help="use the embedded sandbox even if a KubeStellar kubeconfig exists")
     parser.add_argument("--read-only", action="store_true", help="hide and refuse every change to the clusters")
