@@ -7,6 +7,7 @@ and the kubeconfig it writes. Nothing here imports the server's modules.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import http.client
@@ -27,12 +28,24 @@ from typing import Any
 
 import yaml
 
+from kstellar_tui.sandbox.process import pid_alive
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM_CRDS = REPO_ROOT.parent / "shared" / "upstream-crds"
 DATA = Path(__file__).resolve().parent / "data"
 KUBECTL = "/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else "kubectl"
 
 START_TIMEOUT = 60.0
+
+
+async def until(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Await `condition` becoming truthy (in-process controllers run on this loop); return its value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := condition()):
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.01)
+    return value
 
 
 def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, interval: float = 0.05,
@@ -54,19 +67,6 @@ def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0, interval: f
         time.sleep(interval)
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie still answers kill(0); look at its state
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 @dataclass

@@ -230,13 +230,24 @@ def test_a_sandbox_whose_state_dir_is_removed_stops(sandbox_factory) -> None:
     wait_for(lambda: not pid_alive(pid), timeout=30, message="the orphaned sandbox to stop")
 
 
-def test_foreground_runs_until_interrupted(tmp_path: Path) -> None:
-    state = tmp_path / "state"
+def start_foreground(state: Path) -> subprocess.Popen[str]:
+    """`sandbox up` in the foreground, returned once it has printed its KUBECONFIG line (ready)."""
     proc = subprocess.Popen([sys.executable, "-m", "kstellar_tui", "sandbox", "up", "--state-dir", str(state),
                              "--clusters", "a"], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True, env=_clean_env())
     try:
         LineReader(proc).wait_line(lambda line: line.startswith("export KUBECONFIG="), timeout=60)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return proc
+
+
+def test_foreground_runs_until_interrupted(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    proc = start_foreground(state)
+    try:
         assert kstellar("sandbox", "status", "--state-dir", str(state)).returncode == 0
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
@@ -249,11 +260,8 @@ def test_foreground_runs_until_interrupted(tmp_path: Path) -> None:
 
 def test_down_stops_a_foreground_sandbox_through_the_admin_api(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    proc = subprocess.Popen([sys.executable, "-m", "kstellar_tui", "sandbox", "up", "--state-dir", str(state),
-                             "--clusters", "a"], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env=_clean_env())
+    proc = start_foreground(state)
     try:
-        LineReader(proc).wait_line(lambda line: line.startswith("export KUBECONFIG="), timeout=60)
         assert kstellar("sandbox", "down", "--state-dir", str(state)).stdout.startswith("sandbox stopped")
         assert proc.wait(timeout=30) == 0
     finally:

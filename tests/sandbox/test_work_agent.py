@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 
 import pytest
@@ -16,6 +15,7 @@ from kstellar_tui.sandbox.controllers.work_agent import (
 )
 from kstellar_tui.sandbox.controllers.workload_keys import APPLIED_MANIFEST_WORK, CONFIG_MAP, MANIFEST_WORK, NAMESPACE
 from kstellar_tui.sandbox.definitions.ocm import AGENT_CRDS
+from tests.sandbox._helpers import until
 
 
 def manifest_status(applied: str, available: str) -> dict:
@@ -131,15 +131,6 @@ async def agent():
     harness.agent.start()
     yield harness
     await harness.agent.stop()
-
-
-async def until(condition, timeout: float = 5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (value := condition()):
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-    return value
 
 
 def config_map(name: str = "settings", namespace: str = "apps", **data: str) -> dict:

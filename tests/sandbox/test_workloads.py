@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 
 import pytest
@@ -13,6 +12,7 @@ from kstellar_tui.sandbox.controllers.workload_keys import DAEMON_SET, DEPLOYMEN
 from kstellar_tui.sandbox.controllers.workloads import (
     WorkloadDelays, WorkloadSimulator, deployment_status, job_status, max_unavailable, replicaset_status,
 )
+from tests.sandbox._helpers import until
 
 DELAYS = WorkloadDelays(pod_start=0.02, job_run=0.02, progress_deadline=0.4)
 
@@ -138,15 +138,6 @@ async def wec():
     simulator.start()
     yield store
     await simulator.stop()
-
-
-async def until(condition, timeout: float = 5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not (value := condition()):
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
-    return value
 
 
 def create(store: ClusterStore, obj: dict) -> dict:
