@@ -199,9 +199,9 @@ class FleetWatcher:
             if self.on_event is not None:
                 for type_, obj in events:
                     self.on_event(source_name, resource, type_, obj)
-            objects = [obj for _, obj in events]
+            objects = None
         if resource == BINDINGS:
-            self._learn_versions(objects)
+            self._learn_versions(objects if objects is not None else [obj for _, obj in events])
             return True
         return resource == MANAGEDCLUSTERS and source == self.its
 
