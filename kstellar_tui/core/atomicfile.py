@@ -10,7 +10,9 @@ from pathlib import Path
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
     """Write beside the target, fsync, then rename over it; the file is created with `mode` (private)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # at most ~120 bytes, so a target whose name is at the file system's limit (255 bytes) still works
+    short = os.fsencode(path.name)[:100].decode(errors="ignore")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{short}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

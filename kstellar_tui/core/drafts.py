@@ -3,11 +3,15 @@
 The editor calls `save` on every change (debounced by the caller); each save is an atomic,
 owner-only (0600) write in `<state dir>/drafts`, so a crash mid-write leaves the previous draft
 intact. On start the editor offers what `list()` returns. Names are the editor's own (a file
-path, a template name…); they are encoded so any name maps to one safe file name.
+path, a template name, an object's key made of names read from a cluster); they are encoded so
+any name maps to one file name inside the drafts folder: no `/`, `..` or NUL survives encoding, and
+a name too long for a file name is shortened and made unique by its digest (`list()` then shows
+the shortened name; `load`, `save` and `discard` still find it by the full one).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -16,6 +20,7 @@ from kstellar_tui import locations
 from kstellar_tui.core.atomicfile import atomic_write
 
 SUFFIX = ".draft"
+MAX_FILE_NAME = 255  # bytes: the limit of ext4, xfs, btrfs, APFS
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,11 @@ class Drafts:
     def _file(self, name: str) -> Path:
         if not name:
             raise ValueError("a draft needs a name")
-        return self.directory / (quote(name, safe="") + SUFFIX)
+        encoded = quote(name, safe="", errors="surrogatepass")  # ASCII: one byte a character
+        if len(encoded) + len(SUFFIX) > MAX_FILE_NAME:
+            digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+            encoded = f"{encoded[:MAX_FILE_NAME - len(SUFFIX) - len(digest) - 1]}~{digest}"
+        return self.directory / (encoded + SUFFIX)
 
     def save(self, name: str, text: str) -> None:
         atomic_write(self._file(name), text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from kstellar_tui.sandbox.statedir import StateDir
@@ -39,9 +40,16 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` (and parents) with mode 0700 if missing; return it."""
+    """Create `path` (and parents) with mode 0700 if missing, else take group and others' access
+    away (a folder made beforehand, e.g. with `mkdir`, would let them read the secrets); return it."""
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if _open_to_others(path):
+        path.chmod(stat.S_IMODE(path.stat().st_mode) & 0o700)
     return path
+
+
+def _open_to_others(path: Path) -> bool:
+    return bool(path.stat().st_mode & 0o077)
 
 
 def read_token(state_dir: Path) -> str | None:
@@ -54,9 +62,10 @@ def read_token(state_dir: Path) -> str | None:
 
 
 def load_or_create_token(state_dir: Path) -> str:
-    """The sandbox's bearer token: made (random, 256 bits) at first start, reused afterwards."""
+    """The sandbox's bearer token: made (random, 256 bits) at first start, reused afterwards, and
+    replaced when its file was open to others, who may have read it."""
     token = read_token(state_dir)
-    if token is None:
+    if token is None or _open_to_others(StateDir(state_dir).token):
         ensure_private_dir(state_dir)
         token = secrets.token_urlsafe(32)
         write_private_file(StateDir(state_dir).token, token.encode() + b"\n")

@@ -42,7 +42,7 @@ class SandboxConfigError(ValueError):
 
 
 def check_cluster_name(name: str) -> None:
-    if not isinstance(name, str) or not CLUSTER_NAME.match(name):
+    if not isinstance(name, str) or not CLUSTER_NAME.fullmatch(name):  # match() lets "a\n" through
         raise SandboxConfigError(f"invalid cluster name {name!r}: use lowercase letters, digits and '-' "
                                  "(at most 63, starting and ending with a letter or digit)")
 

@@ -81,7 +81,7 @@ class SetupOptions:
 
 
 def _check_name(name: str, what: str) -> None:
-    if not _DNS_LABEL.match(name):
+    if not _DNS_LABEL.fullmatch(name):  # match() lets a trailing newline through
         raise OptionsError(f"{what} name {name!r} must be a DNS label: lower-case letters, digits and '-', "
                            "starting and ending with a letter or digit, at most 63 characters")
 
