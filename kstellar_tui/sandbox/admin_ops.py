@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -39,13 +40,31 @@ _BOOTSTRAP_GROUPS = {"system:bootstrappers:managedcluster", "system:serviceaccou
 OCM_IMAGE = "quay.io/open-cluster-management/registration-operator:v1.0.0"
 
 
-async def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll `condition` until true; a 504 naming `what` after `timeout` seconds."""
+async def wait_for(condition: Callable[[], bool], timeout: float, what: str, stores: Iterable[Any] = ()) -> None:
+    """Check `condition` until true; a 504 naming `what` after `timeout` seconds.
+
+    It is checked again after every change in `stores` (no polling delay between the change that
+    makes it true and the caller's next step), and every `_POLL` seconds for what they do not show."""
+    changed = asyncio.Event()
+
+    def wake(*_: Any) -> None:
+        changed.set()
+
+    watched = list(stores)
+    for store in watched:
+        store.subscribe(wake)
     deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() >= deadline:
-            raise ApiError(504, "Timeout", f"timed out after {timeout:g}s waiting for {what}")
-        await asyncio.sleep(_POLL)
+    try:
+        while not condition():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise ApiError(504, "Timeout", f"timed out after {timeout:g}s waiting for {what}")
+            changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), min(_POLL, remaining))
+    finally:
+        for store in watched:
+            store.unsubscribe(wake)
 
 
 def _not_found(what: str, name: str) -> ApiError:

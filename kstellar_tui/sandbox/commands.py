@@ -85,6 +85,7 @@ def _add_up(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) ->
                          "ready; quickstart = core plus WECs joined, accepted and labelled "
                          f"(default on a fresh state dir: {process.DEFAULT_PRESET})")
     up.add_argument("--wecs", type=_wec_count, default=2, metavar="N", help="WECs for quickstart (default 2)")
+    up.add_argument("--ready-fd", type=int, help=argparse.SUPPRESS)  # how a detached child says it is ready
     up.add_argument("--plain-http", action="store_true",
                     help="serve http instead of https (loopback, token still required; kubectl sends no token "
                          "over http, so this suits HTTP clients such as the Python client)")
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _up(args: argparse.Namespace) -> int:
     options = process.UpOptions(state_dir=args.state_dir, clusters=args.clusters, tls=not args.plain_http,
-                                preset=args.preset, wecs=args.wecs)
+                                preset=args.preset, wecs=args.wecs, ready_fd=args.ready_fd)
     if not args.detach:
         return process.run_foreground(options, on_ready=lambda running: _print_ready(running, "started"))
     running, started = process.start_detached(options)
@@ -136,7 +137,7 @@ def _print_ready(running: process.Running, how: str) -> None:
 
 def _print_clusters(running: process.Running) -> None:
     rows = [("CLUSTER", "PORT", "ANSWERING")]
-    rows += [(name, str(port), "yes" if running.client.answers(name) else "no")
+    rows += [(name, str(port), "yes" if running.answers(name) else "no")
              for name, port in running.clusters().items()]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

@@ -7,12 +7,12 @@
   `location-group=edge,name=clusterN` (steps 6-9).
 
 The steps go through the same admin operations and controllers a user's commands would, and
-every wait polls the condition Getting Started waits for."""
+every wait checks the condition Getting Started waits for, after each change."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from kstellar_tui.sandbox.apiserver.errors import ApiError
 from kstellar_tui.sandbox.controllers.ensure import lookup
 from kstellar_tui.sandbox.controllers.kubeflex import system_namespace
 from kstellar_tui.sandbox.controllers.manager import TopologyManager, deployment_available, job_complete
-from kstellar_tui.sandbox.controllers.objects import labels_of
+from kstellar_tui.sandbox.controllers.objects import labels_of, meta
 from kstellar_tui.sandbox.controllers.ocm_registration import (
     AVAILABLE, CLUSTER_NAME_LABEL, JOINED, condition_status, csr_state,
 )
@@ -64,8 +64,7 @@ async def apply(topology: TopologyManager, name: str, options: PresetOptions | N
         return {"preset": name, "clusters": []}
     await core(topology, options)
     if name == "quickstart":
-        for index in range(1, options.wecs + 1):
-            await add_wec(topology, f"cluster{index}", options)
+        await add_wecs(topology, [f"cluster{index}" for index in range(1, options.wecs + 1)], options)
     return {"preset": name, "clusters": sorted(topology.sandbox.clusters)}
 
 
@@ -101,36 +100,42 @@ async def core(topology: TopologyManager, options: PresetOptions) -> None:
          f"namespace {CUSTOMIZATION_NAMESPACE} in {options.its}"),
     ]
     for condition, what in waits:
-        await admin_ops.wait_for(condition, options.timeout, what)
+        await admin_ops.wait_for(condition, options.timeout, what, topology.sandbox.clusters.values())
 
 
-async def add_wec(topology: TopologyManager, name: str, options: PresetOptions) -> None:
-    """Steps 6-9 for one WEC: create, join, wait for the CSR, accept, wait until joined, label."""
-    if name not in topology.sandbox.clusters:
-        await admin_ops.create_cluster(topology, name)
-    wec = topology.sandbox.clusters[name]
-    if lookup(wec, kinds.KLUSTERLET, None, KLUSTERLET_NAME) is None:
-        token = admin_ops.get_token(topology, options.its)["token"]
-        await admin_ops.join(topology, name, its=options.its, token=token)
+async def add_wecs(topology: TopologyManager, names: list[str], options: PresetOptions) -> None:
+    """Steps 6-9 as Getting Started runs them: create and join every WEC (step 6 loops over them),
+    wait for all their CSRs, accept them, wait until they are joined and available, label them.
+    The WECs' agents thus file their CSRs at the same time, as upstream's do."""
     its = topology.sandbox.clusters[options.its]
+    for name in names:
+        if name not in topology.sandbox.clusters:
+            await admin_ops.create_cluster(topology, name)
+        if lookup(topology.sandbox.clusters[name], kinds.KLUSTERLET, None, KLUSTERLET_NAME) is None:
+            token = admin_ops.get_token(topology, options.its)["token"]
+            await admin_ops.join(topology, name, its=options.its, token=token)
 
-    def csr_filed() -> bool:
-        return any(labels_of(csr).get(CLUSTER_NAME_LABEL) == name and csr_state(csr) in ("Pending", "Approved")
-                   for csr in its.objects(kinds.CSR))
+    def every(names_with: Callable[[], set[str]]) -> Callable[[], bool]:
+        return lambda: names_with() >= set(names)
 
-    await admin_ops.wait_for(csr_filed, options.timeout, f"a CSR from {name}")
-    await admin_ops.wait_for(lambda: lookup(its, kinds.MANAGED_CLUSTER, None, name) is not None, options.timeout,
-                             f"managedcluster {name}")
-    admin_ops.accept(topology, options.its, [name])
+    def filed() -> set[str]:
+        return {labels_of(csr).get(CLUSTER_NAME_LABEL) for csr in its.objects(kinds.CSR)
+                if csr_state(csr) in ("Pending", "Approved")}
 
-    def joined() -> bool:
-        cluster = lookup(its, kinds.MANAGED_CLUSTER, None, name)
-        return condition_status(cluster, JOINED) == "True" and condition_status(cluster, AVAILABLE) == "True"
+    def registered(*conditions: str) -> set[str]:
+        return {meta(cluster, "name") for cluster in its.objects(kinds.MANAGED_CLUSTER)
+                if all(condition_status(cluster, condition) == "True" for condition in conditions)}
 
-    await admin_ops.wait_for(joined, options.timeout, f"{name} to be joined and available")
-    cluster = copy.deepcopy(lookup(its, kinds.MANAGED_CLUSTER, None, name))
-    cluster["metadata"]["labels"] = {**labels_of(cluster), "location-group": "edge", "name": name}
-    its.update(its.type_for(kinds.MANAGED_CLUSTER), cluster)
+    listed = ", ".join(names) if len(names) <= 3 else f"{len(names)} WECs"
+    await admin_ops.wait_for(every(filed), options.timeout, f"CSRs from {listed}", [its])
+    await admin_ops.wait_for(every(registered), options.timeout, f"managedclusters {listed}", [its])
+    admin_ops.accept(topology, options.its, names)
+    await admin_ops.wait_for(every(lambda: registered(JOINED, AVAILABLE)), options.timeout,
+                             f"{listed} to be joined and available", [its])
+    for name in names:
+        cluster = copy.deepcopy(lookup(its, kinds.MANAGED_CLUSTER, None, name))
+        cluster["metadata"]["labels"] = {**labels_of(cluster), "location-group": "edge", "name": name}
+        its.update(its.type_for(kinds.MANAGED_CLUSTER), cluster)
 
 
 def _ready(hosting: Any, name: str) -> bool:

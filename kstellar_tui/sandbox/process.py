@@ -11,13 +11,14 @@ import asyncio
 import fcntl
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kstellar_tui.sandbox.admin_client import AdminClient, AdminError, SandboxInfo, SandboxUnreachable, read_info
@@ -53,10 +54,12 @@ class UpOptions:
     tls: bool = True
     preset: str | None = None
     wecs: int = 2
+    ready_fd: int | None = None
+    """A pipe to write one line to once ready: how a detached child tells `up --detach` without being polled."""
 
-    def child_argv(self) -> list[str]:
+    def child_argv(self, ready_fd: int) -> list[str]:
         argv = [sys.executable, "-m", "kstellar_tui", "sandbox", "up", "--foreground",
-                "--state-dir", str(self.state_dir), "--wecs", str(self.wecs)]
+                "--state-dir", str(self.state_dir), "--wecs", str(self.wecs), "--ready-fd", str(ready_fd)]
         clusters = resolve_clusters(self)
         if clusters:
             argv += ["--clusters", ",".join(clusters)]
@@ -76,10 +79,16 @@ class Running:
     info: SandboxInfo
     client: AdminClient
     status: dict
+    answering: frozenset[str] | None = None
+    """The clusters just seen answering `GET /version`; None when nobody asked yet."""
 
     @property
     def pid(self) -> int:
         return self.info.pid
+
+    def answers(self, cluster: str) -> bool:
+        """Whether `cluster` answers: as just seen, else asked now."""
+        return cluster in self.answering if self.answering is not None else self.client.answers(cluster)
 
     def clusters(self) -> dict[str, int]:
         """Cluster name -> port, as the running sandbox reports them."""
@@ -155,7 +164,8 @@ def find_running(state_dir: Path) -> Running | None:
 
 
 def run_foreground(options: UpOptions, on_ready: Callable[[Running], None]) -> int:
-    """Serve until SIGINT, SIGTERM or an admin shutdown; `on_ready` runs once every cluster answers."""
+    """Serve until SIGINT, SIGTERM or an admin shutdown; `on_ready` runs once every cluster answers
+    (with `ready_fd`, a line on that pipe replaces it)."""
     state_dir = ensure_private_dir(options.state_dir)
     clusters = resolve_clusters(options)
     preset = resolve_preset(options)
@@ -193,7 +203,10 @@ async def _serve(state_dir: Path, clusters: list[str], options: UpOptions, prese
                 raise SandboxError(f"the {preset} preset failed: {error.message}") from None
             sandbox.ready = True
         log.info("sandbox pid %d serving %s", os.getpid(), ", ".join(f"{n}:{p}" for n, p in sandbox.ports.items()))
-        await asyncio.to_thread(_announce, state_dir, on_ready)
+        if options.ready_fd is None:
+            await asyncio.to_thread(_announce, state_dir, on_ready)
+        else:  # a detached child: the `up --detach` waiting on the pipe checks and announces, once
+            _signal_ready(options.ready_fd)
         waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(sandbox.shutdown_requested.wait()),
                  asyncio.ensure_future(_until_removed(state_dir))]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
@@ -210,6 +223,14 @@ async def _until_removed(state_dir: Path) -> None:
     while state_dir.is_dir():
         await asyncio.sleep(STATE_DIR_CHECK_INTERVAL)
     log.warning("state dir %s was removed; stopping", state_dir)
+
+
+def _signal_ready(fd: int) -> None:
+    """Wake the `up --detach` waiting on the pipe (if it is gone, nobody needs the news)."""
+    with suppress(OSError):
+        os.write(fd, b"ready\n")
+    with suppress(OSError):
+        os.close(fd)
 
 
 def _announce(state_dir: Path, on_ready: Callable[[Running], None]) -> None:
@@ -239,7 +260,8 @@ def start_detached(options: UpOptions, timeout: float = START_TIMEOUT) -> tuple[
     """Reuse the sandbox running in the state dir, or start one in its own session.
 
     Returns the running sandbox and whether it was started now. Waits until every cluster answers
-    `GET /version`; if the child dies or times out, raises with the tail of its log.
+    `GET /version`; if the child dies or times out, raises with the tail of its log. The child
+    writes to a pipe once ready (and the pipe closes if it dies), so the wait polls nothing until then.
     """
     running = find_running(options.state_dir)
     if running is not None:
@@ -248,12 +270,22 @@ def start_detached(options: UpOptions, timeout: float = START_TIMEOUT) -> tuple[
     files = StateDir(ensure_private_dir(options.state_dir))
     log_fd = os.open(files.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     log_start = os.fstat(log_fd).st_size
+    signal_read, signal_write = os.pipe()
     try:
-        child = subprocess.Popen(options.child_argv(), stdin=subprocess.DEVNULL, stdout=log_fd,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+        child = subprocess.Popen(options.child_argv(signal_write), stdin=subprocess.DEVNULL, stdout=log_fd,
+                                 stderr=subprocess.STDOUT, start_new_session=True, pass_fds=(signal_write,))
+    except BaseException:
+        os.close(signal_read)
+        raise
     finally:
         os.close(log_fd)
+        os.close(signal_write)
     _children[child.pid] = child
+    deadline = time.monotonic() + timeout
+    try:
+        select.select([signal_read], [], [], timeout)
+    finally:
+        os.close(signal_read)
     ready: list[Running] = []
 
     def started() -> bool:
@@ -264,7 +296,7 @@ def start_detached(options: UpOptions, timeout: float = START_TIMEOUT) -> tuple[
             ready.append(running)
         return bool(ready)
 
-    poll_until(started, timeout)
+    poll_until(started, max(deadline - time.monotonic(), 0.0))
     if ready:
         return ready[0], True
     if child.poll() is not None and LOST_LOCK in _log_tail(files.log, log_start):
@@ -308,7 +340,9 @@ def _ready(state_dir: Path, pid: int) -> Running | None:
     running = find_running(state_dir)
     if running is None or running.pid != pid or not running.status.get("ready", True):
         return None
-    return running if all(running.client.answers(name) for name in running.clusters()) else None
+    if not all(running.client.answers(name) for name in running.clusters()):
+        return None
+    return replace(running, answering=frozenset(running.clusters()))
 
 
 def _log_tail(path: Path, start: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -256,6 +257,27 @@ def test_foreground_runs_until_interrupted(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
     assert kstellar("sandbox", "status", "--state-dir", str(state)).returncode == 1
+
+
+def test_a_sandbox_given_a_ready_pipe_says_ready_on_it_once_it_answers(tmp_path: Path) -> None:
+    """How `up --detach` learns, without polling, that its child is ready: one line on a pipe."""
+    state = tmp_path / "state"
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "kstellar_tui", "sandbox", "up", "--foreground",
+                             "--state-dir", str(state), "--clusters", "a", "--ready-fd", str(write_end)],
+                            cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            pass_fds=(write_end,), env=_clean_env())
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            assert select.select([pipe], [], [], 60)[0], "no word from the sandbox within 60 s"
+            assert pipe.readline() == b"ready\n"
+        assert kstellar("sandbox", "status", "--state-dir", str(state)).returncode == 0
+    finally:
+        kstellar("sandbox", "down", "--state-dir", str(state))
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def test_down_stops_a_foreground_sandbox_through_the_admin_api(tmp_path: Path) -> None:

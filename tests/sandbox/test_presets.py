@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kstellar_tui.sandbox import core_chart, presets
+from kstellar_tui.sandbox import admin_ops, core_chart, presets
 from kstellar_tui.sandbox.apiserver.errors import ApiError
 from kstellar_tui.sandbox.controllers.ensure import ensure, lookup
 from kstellar_tui.sandbox.controllers.manager import TopologyManager, deployment_available, job_complete
@@ -93,6 +93,16 @@ async def test_quickstart_joins_accepts_and_labels_the_wecs(tmp_path: Path) -> N
 async def test_presets_are_ready_within_a_few_seconds_with_the_default_timings(tmp_path: Path) -> None:
     async with running_topology(tmp_path / "state", timings=Timings()) as topology:
         await presets.apply(topology, "quickstart", presets.PresetOptions(timeout=5.0))
+        assert condition_status(_cluster(topology, "cluster2"), "ManagedClusterConditionAvailable") == "True"
+
+
+async def test_each_step_goes_on_when_what_it_waits_for_changes_not_on_a_timer(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the fallback poll slower than the preset's own timeout, only being woken by the change
+    itself gets the quickstart done."""
+    monkeypatch.setattr(admin_ops, "_POLL", 60.0)
+    async with running_topology(tmp_path / "state") as topology:
+        await presets.apply(topology, "quickstart", presets.PresetOptions(wecs=2, timeout=10.0))
         assert condition_status(_cluster(topology, "cluster2"), "ManagedClusterConditionAvailable") == "True"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kstellar_tui.sandbox.apiserver import builtin_models
+
 STANDARD_VERBS: tuple[str, ...] = (
     "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
 )
@@ -158,19 +160,24 @@ _ATOMIC_MODELS = frozenset({
 def builtin_schema(rt: ResourceType) -> dict | None:
     """The field structure of a built-in kind (names, nesting, atomic structs; no value rules), or None otherwise.
 
-    It comes from the official Python client's generated models (a dependency already), imported on
-    first use, and lets strict field validation name unknown fields of built-ins as upstream does.
+    It comes from the official Python client's generated models (through `builtin_models`' table),
+    and lets strict field validation name unknown fields of built-ins as upstream does.
     Self-referencing models (JSONSchemaProps) make the result a cyclic structure: walk it, don't dump it.
     """
     if not rt.builtin:
         return None
-    prefix = "Core" if not rt.group else rt.group.split(".")[0].capitalize()
-    version = rt.version.capitalize()
-    for name in (f"{prefix}{version}{rt.kind}", f"{version}{rt.kind}"):  # CoreV1Event, then V1Deployment
+    for name in model_names(rt):
         schema = _model_schema(name)
         if schema is not None:
             return schema
     return None
+
+
+def model_names(rt: ResourceType) -> tuple[str, str]:
+    """The client's model names for a built-in kind, most specific first: CoreV1Event, then V1Event."""
+    prefix = "Core" if not rt.group else rt.group.split(".")[0].capitalize()
+    version = rt.version.capitalize()
+    return f"{prefix}{version}{rt.kind}", f"{version}{rt.kind}"
 
 
 def object_meta_schema() -> dict:
@@ -182,10 +189,8 @@ def object_meta_schema() -> dict:
 
 def _model_schema(name: str) -> dict | None:
     if name not in _MODEL_SCHEMAS:
-        import kubernetes.client  # here: heavy to import, and only the sandbox server needs it
-
-        model = getattr(kubernetes.client, name, None)
-        if model is None or not hasattr(model, "openapi_types"):
+        model_fields = builtin_models.fields(name)
+        if model_fields is None:
             _MODEL_SCHEMAS[name] = None
         else:
             properties: dict[str, dict] = {}
@@ -193,8 +198,8 @@ def _model_schema(name: str) -> dict | None:
             if name in _ATOMIC_MODELS:
                 schema["x-kubernetes-map-type"] = "atomic"
             _MODEL_SCHEMAS[name] = schema  # cached before recursing
-            for attribute, type_name in model.openapi_types.items():
-                properties[model.attribute_map[attribute]] = _type_schema(type_name)
+            for field_name, type_name in model_fields.items():
+                properties[field_name] = _type_schema(type_name)
     return _MODEL_SCHEMAS[name]
 
 

@@ -44,6 +44,9 @@ def ensure_namespace(store: Any, name: str, labels: Mapping[str, str] | None = N
 
 
 def install_crds(store: Any, crds: Iterable[Mapping[str, Any]]) -> None:
-    """Create the definitions that are missing; the store serves each one as soon as it is stored."""
+    """Create the definitions that are missing; the store serves each one as soon as it is stored.
+
+    The topology re-runs this on every change it sees, so present ones cost a lookup, not a copy."""
     for crd in crds:
-        ensure(store, kinds.CRD, fresh(dict(crd)))
+        if lookup(store, kinds.CRD, None, crd["metadata"]["name"]) is None:
+            ensure(store, kinds.CRD, fresh(dict(crd)))

@@ -22,6 +22,7 @@ What runs follows what upstream runs, and only while its workload is up:
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ _TOPOLOGY_KINDS = frozenset({kinds.CONTROL_PLANE, kinds.MANAGED_CLUSTER, kinds.M
 # the hub's bootstrap token and a WEC's bootstrap kubeconfig.
 _WORKLOAD_KINDS = frozenset({kinds.JOB, kinds.DEPLOYMENT})
 _SECRET_NAMESPACES = frozenset({"kube-system", AGENT_NAMESPACE})
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -117,8 +119,14 @@ def deployment_available(deployment: Mapping[str, Any] | None) -> bool:
 def hub_port(bootstrap_secret: Mapping[str, Any] | None) -> int | None:
     """The hub's port in the bootstrap kubeconfig `clusteradm join` left on a WEC."""
     data = (bootstrap_secret or {}).get("data") or {}
+    return _server_port(data.get("kubeconfig", ""))
+
+
+@functools.lru_cache(maxsize=1024)
+def _server_port(encoded_kubeconfig: str) -> int | None:
+    """Cached: the topology asks for every WEC on every change it sees, and the secret rarely changes."""
     try:
-        config = yaml.safe_load(base64.b64decode(data.get("kubeconfig", "")).decode())
+        config = yaml.load(base64.b64decode(encoded_kubeconfig).decode(), Loader=_YAML_LOADER)
         return urlparse(config["clusters"][0]["cluster"]["server"]).port
     except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
         return None

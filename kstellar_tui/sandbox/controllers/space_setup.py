@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from kstellar_tui.sandbox.controllers.ensure import ensure, ensure_namespace, install_crds
+from kstellar_tui.sandbox.controllers.ensure import ensure, ensure_namespace, install_crds, lookup
 from kstellar_tui.sandbox.definitions import HUB_CRDS, WDS_CRDS, WORK_STATUS, kinds
 
 OCM_NAMESPACE = "open-cluster-management"
@@ -123,6 +123,8 @@ def install_status_addon(its: Any) -> None:
 
 
 def update_cluster_info(its: Any, server_url: str, ca_pem: bytes | None) -> None:
+    if lookup(its, kinds.CONFIG_MAP, "kube-public", "cluster-info") is not None:
+        return  # the topology calls this on every change it sees: no YAML to render for nothing
     cluster: dict[str, Any] = {"server": server_url}
     if ca_pem:
         cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
