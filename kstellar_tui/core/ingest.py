@@ -44,6 +44,7 @@ def tune_gc() -> None:
     gc.freeze()
 
 
+LIST_BACKLOG = 1000  # listed objects queued for the store before list pages wait (two pages)
 KUBECONFIG_REFRESH = 2.0  # seconds between re-reads of the kubeconfig while a WEC has no context
 
 
@@ -53,7 +54,8 @@ class FleetWatcher:
     def __init__(self, kubeconfig: KubeConfig, *, wds: str = "wds1", its: str = "its1",
                  wec_contexts: Mapping[str, str] | None = None, store: FleetStore | None = None,
                  loop_options: Mapping[str, Any] | None = None,
-                 on_event: Callable[[str, Resource, str, dict], None] | None = None):
+                 on_events: Callable[[str, Resource, list[bytes]], None] | None = None):
+        """`on_events(cluster, resource, lines)` sees each batch of event lines once applied."""
         kubeconfig.require(wds)
         kubeconfig.require(its)
         self.kubeconfig = kubeconfig
@@ -61,9 +63,12 @@ class FleetWatcher:
         self.wec_contexts = dict(wec_contexts or {})
         self.store = store or FleetStore(wds, its)
         self.loop_options = dict(loop_options or {})
-        self.on_event = on_event
+        self.on_events = on_events
         self.problems: dict[tuple[str, Resource], str] = {}
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._backlog = 0  # listed objects queued and not yet applied
+        self._backlog_changed = threading.Condition()
+        self._closed = False
         self._loops: dict[tuple[str, Resource], tuple[ListWatch, threading.Thread]] = {}
         self._versions: dict[tuple[str, str], str] = {}  # (group, resource) -> version, from Bindings
         self._refreshed_at = 0.0
@@ -75,10 +80,12 @@ class FleetWatcher:
     # -- the sink the loops call (from their threads) -------------------------------------------
     def _sink(self, source: str) -> Any:
         put = self._queue.put
+        wait_for_room = self._wait_for_room
 
         class Sink:
-            def replace(self, resource: Resource, objects: list[dict]) -> None:
-                put(("replace", source, resource, objects))
+            def page(self, resource: Resource, objects: list[dict], first: bool, last: bool) -> None:
+                wait_for_room(len(objects))
+                put(("page", source, resource, objects, first, last))
 
             def events(self, resource: Resource, lines: list[bytes]) -> None:
                 put(("events", source, resource, lines))
@@ -87,6 +94,14 @@ class FleetWatcher:
                 put(("state", source, resource, state, detail, since))
 
         return Sink()
+
+    def _wait_for_room(self, count: int) -> None:
+        """Hold a list page back while LIST_BACKLOG listed objects wait to be applied: at 200 WECs
+        the lists arrive faster than one thread applies them, and decoded objects are big."""
+        with self._backlog_changed:
+            self._backlog_changed.wait_for(
+                lambda: self._closed or not self._backlog or self._backlog + count <= LIST_BACKLOG)
+            self._backlog += count
 
     # -- loop management ------------------------------------------------------------------------
     def _start(self, context: str, resource: Resource) -> None:
@@ -188,20 +203,19 @@ class FleetWatcher:
             elif item[3] is ConnState.OFFLINE:
                 self.problems[(source, resource)] = item[4]
             return False
-        if kind == "replace":
+        if kind == "page":
             objects = item[3]
-            self.store.replace(source_name, resource, objects)
+            self.store.page(source_name, resource, objects, item[4], item[5])
+            with self._backlog_changed:
+                self._backlog -= len(objects)
+                self._backlog_changed.notify_all()
         else:
-            events = decode_events(item[3])
-            event = self.store.event
-            for type_, obj in events:
-                event(source_name, resource, type_, obj)
-            if self.on_event is not None:
-                for type_, obj in events:
-                    self.on_event(source_name, resource, type_, obj)
+            self.store.lines(source_name, resource, item[3])
+            if self.on_events is not None:
+                self.on_events(source_name, resource, item[3])
             objects = None
-        if resource == BINDINGS:
-            self._learn_versions(objects if objects is not None else [obj for _, obj in events])
+        if resource == BINDINGS:  # rare: decoding its events a second time costs nothing worth sharing
+            self._learn_versions(objects if objects is not None else [obj for _, obj in decode_events(item[3])])
             return True
         return resource == MANAGEDCLUSTERS and source == self.its
 
@@ -243,5 +257,8 @@ class FleetWatcher:
         return False
 
     def close(self) -> None:
+        with self._backlog_changed:
+            self._closed = True
+            self._backlog_changed.notify_all()
         for key in list(self._loops):
             self._stop(key)

@@ -73,6 +73,11 @@ class IngestFeed:
             argv.append("--wait-for-hub")
         return argv
 
+    @property
+    def pid(self) -> int | None:
+        """The running child's process id (benchmarks read its memory), None when there is none."""
+        return self._process.pid if self._process is not None else None
+
     async def stop(self) -> None:
         process, self._process = self._process, None
         if process is not None and process.returncode is None:

@@ -5,7 +5,8 @@ the UI runs this as a child and receives only coalesced GridDiffs, one JSON line
 protocol (docs/dev/monitor-contracts.md):
 
   stdout: {"diff": GridDiff, "events": [[t, source, type, "Kind ns/name"], ...], "dropped": n,
-           "stats": {source: events_total}, "problems": ["..."]}      one line per tick with news
+           "stats": {source: events_total}, "problems": ["..."]}      a line per tick with news,
+          {"diff": {"cells": [...]}, "stats": {...}}     then the rest of its cells, CELLS_PER_LINE a line
           {"reply": id, "result": ...} | {"reply": id, "error": "..."}     answers to requests
           {"fatal": "..."}                                              before exiting 1
   stdin:  {"id": n, "op": "explain", "key": row_key, "cluster": name}
@@ -32,6 +33,10 @@ from functools import partial
 import orjson
 
 HUB_POLL = 1.0  # seconds between looks at the kubeconfig while the hub is being set up
+# A tick's cells go in lines of at most this many (the first line also has its rows and columns):
+# the initial sync of 200 WECs changes 400,000 cells at once, and one line of them took the UI
+# process a long stall and a hundred megabytes to decode.
+CELLS_PER_LINE = 5000
 EVENTS_PER_TICK = 200  # the event log shows recent activity; beyond this per tick lines are counted, not sent
 ACTION_WORKERS = 4  # a long redeploy must not hold up the YAML of the next explain
 
@@ -49,14 +54,18 @@ class Ingest:
         self._lock = threading.Lock()
         self._workers = ThreadPoolExecutor(ACTION_WORKERS, thread_name_prefix="action")
         self.ui_gone = threading.Event()
-        watcher.on_event = self._record
+        watcher.on_events = self._record
 
-    def _record(self, source: str, resource, type_: str, obj: dict) -> None:
-        """One event for the log, named as the user knows the object: "Kind ns/name"."""
-        if len(self.events) < EVENTS_PER_TICK:
-            self.events.append([time.time(), source, type_, _describe(resource, obj)])
-        else:
-            self.dropped += 1
+    def _record(self, source: str, resource, lines: list[bytes]) -> None:
+        """Events for the log, named as the user knows the object: "Kind ns/name". Only the lines
+        shown are read (most from their first bytes): the rest are counted."""
+        room = max(0, EVENTS_PER_TICK - len(self.events))
+        now = time.time()
+        for line in lines[:room]:
+            described = _describe(resource, line)
+            if described is not None:  # unreadable: the store skipped it too
+                self.events.append([now, source, *described])
+        self.dropped += max(0, len(lines) - room)
 
     def write(self, message: dict) -> None:
         with self._lock:
@@ -75,10 +84,15 @@ class Ingest:
             diff = self.watcher.store.drain()
             if diff is None and not self.events:
                 continue
-            self.write({"diff": diff or {}, "events": list(self.events), "dropped": self.dropped,
-                        "stats": dict(self.watcher.store.counters.events),
+            diff = diff or {}
+            cells = diff.pop("cells", [])
+            stats = dict(self.watcher.store.counters.events)
+            self.write({"diff": {**diff, "cells": cells[:CELLS_PER_LINE]}, "events": list(self.events),
+                        "dropped": self.dropped, "stats": stats,
                         "problems": sorted({f"{ctx}: {res}: {msg}"
                                             for (ctx, res), msg in self.watcher.problems.items()})})
+            for start in range(CELLS_PER_LINE, len(cells), CELLS_PER_LINE):
+                self.write({"diff": {"cells": cells[start:start + CELLS_PER_LINE]}, "stats": stats})
             self.events.clear()
             self.dropped = 0
 
@@ -191,10 +205,20 @@ def _hub_kubeconfig(args: argparse.Namespace):
         time.sleep(HUB_POLL)  # a file that another process writes: nothing to wait on but time
 
 
-def _describe(resource, obj: dict) -> str:
-    meta = obj.get("metadata") or {}
-    where = f"{meta['namespace']}/" if meta.get("namespace") else ""
-    return f"{obj.get('kind') or resource.plural} {where}{meta.get('name', '')}"
+def _describe(resource, line: bytes) -> tuple[str, str] | None:
+    """(type, "Kind ns/name") of an event line; None when it is not JSON."""
+    from kstellar_tui.core.kube.watch import decode_events, event_head
+
+    head = event_head(line)
+    if head is None:
+        decoded = decode_events([line])
+        if not decoded:
+            return None
+        type_, obj = decoded[0]
+        meta = obj.get("metadata") or {}
+        head = (type_, obj.get("kind") or "", meta.get("namespace") or "", meta.get("name") or "")
+    type_, kind, namespace, name = head
+    return type_, f"{kind or resource.plural} {namespace + '/' if namespace else ''}{name}"
 
 
 if __name__ == "__main__":

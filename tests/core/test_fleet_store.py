@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 
+import orjson
+
 from kstellar_tui.core.fleet.states import CellState
 from kstellar_tui.core.kube.watch import ConnState
 from tests.core.fleet_builders import (BINDINGS, CLUSTERS, DEPLOYMENTS, KEY, READY, STATUSES, WORKS, binding,
-                                       cell, cluster, deliver, deployment, state, work)
+                                       cell, cluster, deliver, deployment, new_store, state, work)
 
 def test_bound_but_not_delivered_is_pending(store):
     assert state(store) is CellState.PENDING
@@ -140,3 +142,82 @@ def test_workload_deleted_everywhere_leaves_the_grid(store):
         store.event("its1", WORKS, "DELETED", work(name))
     diff = store.drain()
     assert diff["removed"] == [KEY]
+
+
+def apiserver_line(type_: str, obj: dict) -> bytes:
+    """An event line as kube-apiserver writes it: kind, apiVersion, then metadata's name and namespace first."""
+    meta = obj["metadata"]
+    ordered = {"kind": obj["kind"], "apiVersion": obj["apiVersion"],
+               "metadata": {"name": meta["name"], "namespace": meta["namespace"], **meta},
+               **{k: v for k, v in obj.items() if k not in ("kind", "apiVersion", "metadata")}}
+    return orjson.dumps({"type": type_, "object": ordered})
+
+
+def test_event_lines_make_the_same_cells_as_decoded_events():
+    """WEC copies filed from their lines' first bytes and decoded at drain end up where events put them."""
+    rolling = deployment(status={**READY, "availableReplicas": 0})
+    edited = deployment(image="other:1", status=READY)
+    script = [("cluster1", "ADDED", rolling), ("cluster1", "MODIFIED", deployment(status=READY)),
+              ("cluster2", "ADDED", rolling), ("cluster2", "MODIFIED", edited),
+              ("cluster1", "DELETED", deployment()), ("cluster1", "ADDED", rolling)]
+    by_event, by_line = new_store(), new_store()
+    for store in (by_event, by_line):
+        for name in ("cluster1", "cluster2"):
+            store.event("its1", WORKS, "ADDED", work(name))
+    for step in range(len(script)):
+        source, type_, obj = script[step]
+        by_event.event(source, DEPLOYMENTS, type_, obj)
+        by_line.lines(source, DEPLOYMENTS, [apiserver_line(type_, obj), b'{"type":"MODIFIED","object":{"kind":'])
+        assert by_line.snapshot() == by_event.snapshot(), script[step]
+    assert (state(by_line, "cluster1"), state(by_line, "cluster2")) == (CellState.PROGRESSING, CellState.DRIFT)
+    assert by_line.counters.events == by_event.counters.events
+
+
+def test_a_paged_relist_removes_only_once_its_last_page_came(store):
+    deliver(store)
+    other = {**deployment(status=READY), "metadata": {**deployment()["metadata"], "name": "other"}}
+    store.page("cluster1", DEPLOYMENTS, [other], first=True, last=False)
+    assert state(store) is CellState.READY  # a page of a list says nothing about what later pages hold
+    store.page("cluster1", DEPLOYMENTS, [other], first=True, last=False)  # the list failed; started again
+    store.page("cluster1", DEPLOYMENTS, [deployment(status=READY)], first=False, last=True)
+    assert state(store) is CellState.READY
+    store.page("cluster1", DEPLOYMENTS, [other], first=True, last=False)
+    store.page("cluster1", DEPLOYMENTS, [], first=False, last=True)
+    assert state(store) is CellState.MISSING
+
+
+def test_an_outage_keeps_the_last_state_after_several_drains_and_forgets_it_after(store):
+    deliver(store, status={**READY, "availableReplicas": 0})
+    assert state(store) is CellState.PROGRESSING
+    store.connection("cluster1", DEPLOYMENTS, ConnState.STALE, "read timed out", 1_700_000_000.0)
+    assert "last known: Progressing" in cell(store).message
+    store.event("its1", CLUSTERS, "MODIFIED", cluster("cluster1", labels={"location-group": "edge", "x": "1"}))
+    store.connection("cluster1", DEPLOYMENTS, ConnState.OFFLINE, "connection refused", 1_700_000_000.0)
+    assert "offline since" in cell(store).message and "last known: Progressing" in cell(store).message
+    store.connection("cluster1", DEPLOYMENTS, ConnState.SYNCED, "", None)
+    store.event("cluster1", DEPLOYMENTS, "MODIFIED", deployment(status=READY))
+    assert state(store) is CellState.READY
+    store.connection("cluster1", DEPLOYMENTS, ConnState.OFFLINE, "connection refused", 1_700_000_000.0)
+    assert "last known: Ready" in cell(store).message
+
+
+def test_a_cluster_gone_from_the_its_loses_its_column(store):
+    deliver(store)
+    store.drain()
+    store.replace("its1", CLUSTERS, [cluster("cluster1")])
+    diff = store.drain()
+    assert [c["name"] for c in diff["columns"]] == ["cluster1"]
+    assert state(store, "cluster2") is CellState.NOT_SELECTED
+    assert state(store, "cluster1") is CellState.READY
+
+
+def test_a_wec_down_since_before_its_copy_was_seen_shows_what_the_hub_reports(store):
+    store.connection("cluster1", DEPLOYMENTS, ConnState.OFFLINE, "connection refused", 1_700_000_000.0)
+    store.event("its1", WORKS, "ADDED", work("cluster1"))
+    assert "last known: Progressing" in cell(store).message  # applied; no status reported yet
+    ws = {"metadata": {"name": "aw-appsv1-deployment-nginx-nginx-deployment", "namespace": "cluster1"},
+          "spec": {"sourceRef": {"group": "apps", "version": "v1", "resource": "deployments", "kind": "Deployment",
+                                 "namespace": "nginx", "name": "nginx-deployment"}},
+          "status": READY}
+    store.event("its1", STATUSES, "ADDED", ws)
+    assert cell(store).state is CellState.UNKNOWN and "last known: Ready" in cell(store).message

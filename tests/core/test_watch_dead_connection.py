@@ -19,8 +19,8 @@ class Recorder:
         self.states: list[tuple[ConnState, str]] = []
         self.replaced: list[list[dict]] = []
 
-    def replace(self, resource, objects):
-        self.replaced.append(objects)
+    def page(self, resource, objects, first, last):
+        self.replaced.append(objects)  # every list here is one page
 
     def events(self, resource, batch):
         pass

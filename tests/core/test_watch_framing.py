@@ -7,7 +7,7 @@ import random
 import orjson
 
 from kstellar_tui.core.kube.stream_hub import Dechunker
-from kstellar_tui.core.kube.watch import Backoff, decode_events
+from kstellar_tui.core.kube.watch import Backoff, decode_events, event_head
 
 PAYLOADS = [b'{"type":"ADDED","object":{}}\n', b"x" * 300, b"partial line ", b"rest\n"]
 BODY = (b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in PAYLOADS[:2])
@@ -46,6 +46,29 @@ def test_decode_events_skips_lines_that_are_not_json():
              b'{"type":"ADDED","object":{"metadata":}',
              orjson.dumps({"type": "DELETED"})]
     assert decode_events(lines) == [("ADDED", {"metadata": {"name": "a"}}), ("DELETED", {})]
+
+
+def test_event_head_reads_type_kind_namespace_and_name_as_apiservers_write_them():
+    typed = b'{"type":"MODIFIED","object":{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"name":"web",' \
+            b'"generateName":"w-","namespace":"shop","uid":"1"},"spec":{}}}'
+    custom = b'{"type":"ADDED","object":{"apiVersion":"example.io/v1","kind":"Widget","metadata":{"name":"w",' \
+             b'"namespace":"ns"}}}'
+    cluster_scoped = b'{"type":"DELETED","object":{"kind":"Namespace","apiVersion":"v1","metadata":{"name":"shop"}}}'
+    assert event_head(typed) == ("MODIFIED", "Deployment", "shop", "web")
+    assert event_head(custom) == ("ADDED", "Widget", "ns", "w")
+    assert event_head(cluster_scoped) == ("DELETED", "Namespace", "", "shop")
+
+
+def test_event_head_leaves_lines_it_cannot_be_sure_of_to_the_decoder():
+    """A wrong name would file the object under another row: anything unusual is decoded instead."""
+    namespace_later = (b'{"type":"ADDED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"a",'
+                       b'"uid":"1","namespace":"elsewhere"}}}')
+    escaped = b'{"type":"ADDED","object":{"kind":"X","apiVersion":"v1","metadata":{"name":"a\\"b","namespace":"n"}}}'
+    sorted_metadata = (b'{"type":"ADDED","object":{"apiVersion":"v1","kind":"X",'
+                       b'"metadata":{"annotations":{},"name":"a"}}}')
+    bookmark = b'{"type":"BOOKMARK","object":{"kind":"X","apiVersion":"v1","metadata":{"name":"a"}}}'
+    for line in (namespace_later, escaped, sorted_metadata, bookmark, b"not json"):
+        assert event_head(line) is None, line
 
 
 def test_backoff_grows_to_its_cap_with_jitter_and_resets():

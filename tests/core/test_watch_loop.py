@@ -26,15 +26,20 @@ class Recorder:
     """A sink that remembers everything, and lets the test wait (without sleeping) for what it expects."""
 
     def __init__(self) -> None:
-        self.replaced: list[list[str]] = []
+        self.replaced: list[list[str]] = []  # one entry per complete (re)list
+        self._listing: list[str] = []
         self.received: list[tuple[str, str, str]] = []  # (type, name, resourceVersion)
         self.states: list[tuple[ConnState, str]] = []
         self.threads: set[str] = set()
         self._changed = threading.Condition()
 
-    def replace(self, resource, objects):
+    def page(self, resource, objects, first, last):
         with self._changed:
-            self.replaced.append([o["metadata"]["name"] + "@" + o["metadata"]["resourceVersion"] for o in objects])
+            if first:
+                self._listing = []
+            self._listing += [o["metadata"]["name"] + "@" + o["metadata"]["resourceVersion"] for o in objects]
+            if last:
+                self.replaced.append(self._listing)
             self._changed.notify_all()
 
     def events(self, resource, lines):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import orjson
 
-from kstellar_tui.core.fleet.transform import transform_object
+from kstellar_tui.core.fleet.transform import has_kind_cleaner, transform_object
 
 # Metadata that servers, controllers or KubeStellar itself write on either side.
 _IGNORED_LABEL_PREFIXES = ("managed-by.kubestellar.io/",)
@@ -21,23 +21,35 @@ _IGNORED_ANNOTATION_PREFIXES = (
     "open-cluster-management.io/",
     "control.kubestellar.io/",
 )
-_KEPT_METADATA = ("name", "namespace", "labels", "annotations")
 
 
-def _filtered(mapping: Mapping | None, prefixes: tuple[str, ...]) -> dict:
-    return {k: v for k, v in (mapping or {}).items() if not k.startswith(prefixes)}
+def _filtered(mapping: object, prefixes: tuple[str, ...]) -> dict:
+    if not isinstance(mapping, Mapping):
+        return {}
+    return {k: v for k, v in mapping.items() if not k.startswith(prefixes)}
 
 
 def normalize(obj: Mapping) -> dict:
-    """The comparable part of an object: propagated content without server-owned fields."""
-    body = transform_object(obj)
-    meta = body.get("metadata") or {}
-    body["metadata"] = {k: meta[k] for k in _KEPT_METADATA if meta.get(k)}
-    if "labels" in body["metadata"]:
-        body["metadata"]["labels"] = _filtered(meta["labels"], _IGNORED_LABEL_PREFIXES)
-    if "annotations" in body["metadata"]:
-        body["metadata"]["annotations"] = _filtered(meta["annotations"], _IGNORED_ANNOTATION_PREFIXES)
-    body.pop("status", None)
+    """The comparable part of an object: propagated content without server-owned fields.
+
+    Of metadata only the name, namespace and the labels and annotations nobody else writes are
+    compared (an emptied map counts as absent). So for kinds whose transform touches nothing else,
+    the top level is copied as it is, without `transform_object`'s work: drift is computed for
+    every WEC copy that arrives."""
+    if has_kind_cleaner(obj):
+        body = transform_object(obj)
+    else:
+        body = {k: v for k, v in obj.items() if k != "status"}
+    meta = body.get("metadata")
+    meta = meta if isinstance(meta, Mapping) else {}
+    kept = {k: meta[k] for k in ("name", "namespace") if meta.get(k)}
+    labels = _filtered(meta.get("labels"), _IGNORED_LABEL_PREFIXES)
+    if labels:
+        kept["labels"] = labels
+    annotations = _filtered(meta.get("annotations"), _IGNORED_ANNOTATION_PREFIXES)
+    if annotations:
+        kept["annotations"] = annotations
+    body["metadata"] = kept
     return body
 
 

@@ -146,7 +146,8 @@ def _delivery_steps(store: FleetStore, key: str, cluster: str, out: Explanation)
             out.chain.append(Step("WEC object", cluster, False, "absent"))
         else:
             health, message, copy_digest = copy
-            drift = workload is not None and workload.obj is not None and workload.digest != copy_digest
+            drift = (bool(copy_digest) and workload is not None and workload.obj is not None  # Ready copies only
+                     and workload.digest != copy_digest)
             detail = f"{health.name.lower()}: {message}" + ("; differs from the WDS object" if drift else "")
             out.chain.append(Step("WEC object", cluster, health.name == "READY" and not drift, detail))
             if health.name == "DEGRADED":

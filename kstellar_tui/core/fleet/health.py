@@ -55,7 +55,8 @@ def _deployment(obj: Mapping, spec: Mapping, status: Mapping) -> Verdict:
     if progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded":
         return Health.DEGRADED, progressing.get("message") or "exceeded its progress deadline"
     wanted = _int(spec, "replicas", 1)
-    updated, total, available = (_int(status, k) for k in ("updatedReplicas", "replicas", "availableReplicas"))
+    updated, total = _int(status, "updatedReplicas"), _int(status, "replicas")
+    available = _int(status, "availableReplicas")
     if updated < wanted:
         return Health.PROGRESSING, f"{updated} of {wanted} replicas updated"
     if total > updated:

@@ -10,9 +10,11 @@ ManifestWork manifests and WorkStatus bodies are reduced on arrival, never store
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import NamedTuple
 
 import orjson
@@ -20,14 +22,16 @@ import orjson
 from kstellar_tui.core.fleet.drift import digest
 from kstellar_tui.core.fleet.health import Health, assess_health
 from kstellar_tui.core.fleet.states import CellState
-from kstellar_tui.core.kube.watch import ConnState, Resource
+from kstellar_tui.core.kube.watch import ConnState, Resource, decode_events, event_head
 
+POOL_LIMIT = 100_000  # distinct shared values FleetStore._same keeps
 MANIFESTWORK_LIMIT = 512000  # bytes; the OCM webhook refuses larger ManifestWorks
 LABEL_VALUE_LIMIT = 63  # the BindingPolicy name becomes a label value on every ManifestWork
 
 KS_GROUP = "control.kubestellar.io"
 _WORST_CONNECTION = (ConnState.OFFLINE, ConnState.STALE, ConnState.CONNECTING, ConnState.SYNCING,
                      ConnState.SYNCED)
+_OUTAGE = (ConnState.STALE, ConnState.OFFLINE)
 _HEALTH_STATE = {Health.READY: CellState.READY, Health.PROGRESSING: CellState.PROGRESSING,
                  Health.DEGRADED: CellState.DEGRADED}
 
@@ -42,6 +46,10 @@ class Cell(NamedTuple):
 
 
 BLANK = Cell(CellState.NOT_SELECTED, "", "", "")
+_NO_FAILURES: Mapping[str, str] = MappingProxyType({})
+
+
+StoreKey = str | tuple[str, str]  # see FleetStore._key
 
 
 def row_key(group: str, resource: str, namespace: str, name: str) -> str:
@@ -76,7 +84,7 @@ class WorkInfo:
     keys: tuple[str, ...]
     applied: str  # condition status "True"/"False"/"" (not reported yet)
     message: str
-    failures: dict[str, str]  # row key -> per-manifest failure message
+    failures: Mapping[str, str]  # row key -> per-manifest failure message
     binding: str
 
 
@@ -113,18 +121,22 @@ class FleetStore:
         self.clusters: dict[str, ClusterInfo] = {}
         self.namespaces: dict[str, dict] = {}  # WDS namespace -> labels
         self.works: dict[tuple[str, str], WorkInfo] = {}  # (cluster, work name)
-        self.works_by_cell: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self.works_by_cell: dict[tuple[str, str], tuple[str, ...]] = {}  # (row, cluster) -> work names
         self.work_count: dict[str, int] = defaultdict(int)  # row key -> ManifestWorks carrying it
         self.reported: dict[tuple[str, str], tuple[Health, str]] = {}  # (cluster, key) from WorkStatus
-        self._reported_by_name: dict[str, tuple[str, str]] = {}  # WorkStatus store key -> (cluster, key)
-        self.copies: dict[tuple[str, str], tuple[Health, str, bytes]] = {}  # (cluster, key) on the WEC
-        self._unreduced: dict[tuple[str, str], dict] = {}  # latest WEC copy per cell since the last settle()
+        self._reported_by_name: dict[StoreKey, tuple[str, str]] = {}  # WorkStatus store key -> (cluster, key)
+        # (cluster, key) on the WEC -> health, message and, for a Ready copy, its drift digest (b"" otherwise)
+        self.copies: dict[tuple[str, str], tuple[Health, str, bytes]] = {}
+        # The latest WEC copy per cell since the last settle(): an object, or its undecoded event line.
+        self._unreduced: dict[tuple[str, str], dict | bytes] = {}
         self.connections: dict[str, dict[Resource, Connection]] = defaultdict(dict)
         self.kinds: dict[tuple[str, str], str] = {}  # (group, kind) -> resource plural
         self.counters = Counters()
         self.cells: dict[str, dict[str, Cell]] = {}
-        self._last_known: dict[tuple[str, str], Cell] = {}
-        self._seen: dict[tuple[str, Resource], set[str]] = defaultdict(set)
+        self._last_known: dict[tuple[str, str], Cell] = {}  # during outages: the cell shown before
+        self._pools: dict[str, dict] = defaultdict(dict)  # see _same()
+        self._seen: dict[tuple[str, Resource], set[StoreKey]] = defaultdict(set)
+        self._listing: dict[tuple[str, Resource], set[StoreKey]] = {}  # keys of a list's pages so far
         self._dirty_rows: set[str] = set()
         self._dirty_cells: set[tuple[str, str]] = set()
         self._dirty_columns: set[str] = set()
@@ -136,7 +148,7 @@ class FleetStore:
         """One watch event from `source` (the WDS, the ITS, or a WEC, by context name)."""
         self.counters.events[source] += 1
         meta = obj.get("metadata") or {}
-        key = self._key(resource, meta)
+        key = self._key(source, resource, meta)
         seen = self._seen[(source, resource)]
         if type_ == "DELETED":
             seen.discard(key)
@@ -145,28 +157,81 @@ class FleetStore:
             seen.add(key)
             self._upsert(source, resource, key, obj)
 
+    def lines(self, source: str, resource: Resource, lines: list[bytes]) -> None:
+        """Watch event lines as a loop delivered them (`Sink.events`), in order.
+
+        A WEC copy is filed under the name its line starts with and decoded only in `settle()`:
+        a workload rolling out sends many events a tick, and only the last one is worth decoding.
+        Lines of other roles, and lines not in the apiserver's shape, are decoded here."""
+        if self._role(source, resource) != "copy":
+            for type_, obj in decode_events(lines):
+                self.event(source, resource, type_, obj)
+            return
+        seen = self._seen[(source, resource)]
+        group, plural = resource.group, resource.plural
+        filed = 0
+        for line in lines:
+            head = event_head(line)
+            if head is None:
+                for type_, obj in decode_events([line]):
+                    self.event(source, resource, type_, obj)
+                continue
+            type_, kind, namespace, name = head
+            key = sys.intern(row_key(group, plural, namespace, name))
+            filed += 1
+            if type_ == "DELETED":
+                seen.discard(key)
+                self._drop_copy(source, key, {})
+            else:
+                seen.add(key)
+                self.kinds[(group, kind)] = plural
+                self._put_copy(source, key, line)
+        self.counters.events[source] += filed
+
     def replace(self, source: str, resource: Resource, objects: list[dict]) -> None:
-        """A (re)list: everything from this source and resource not in `objects` is gone."""
-        keep = set()
+        """A (re)list in one piece: everything from this source and resource not in `objects` is gone."""
+        self.page(source, resource, objects, first=True, last=True)
+
+    def page(self, source: str, resource: Resource, objects: list[dict], first: bool, last: bool) -> None:
+        """One page of a (re)list (`Sink.page`): applied as it comes, so a list of 2,000 objects per
+        WEC is never held whole; once the last page came, whatever no page held is gone."""
+        if first:
+            self._listing[(source, resource)] = set()
+        keep = self._listing.setdefault((source, resource), set())
         for obj in objects:
-            key = self._key(resource, obj.get("metadata") or {})
+            key = self._key(source, resource, obj.get("metadata") or {})
             keep.add(key)
             self._upsert(source, resource, key, obj)
+        if objects and self._unreduced:
+            self.settle()  # listed copies are all different cells: nothing to coalesce by waiting
+        if not last:
+            return
+        del self._listing[(source, resource)]
         for key in self._seen[(source, resource)] - keep:
             self._remove(source, resource, key, {"metadata": _meta_from_key(key)})
         self._seen[(source, resource)] = keep
 
     def connection(self, source: str, resource: Resource, state: ConnState, detail: str,
                    since: float | None) -> None:
-        self.connections[source][resource] = Connection(state, detail, since)
-        if source not in (self.wds, self.its):
+        conns = self.connections[source]
+        old = conns.get(resource)
+        conns[resource] = Connection(state, detail, since)
+        # Cells read a WEC's connections only for whether it is watched at all and for outages: a
+        # column of 2,000 cells is not recomputed for connecting → syncing → synced.
+        if source not in (self.wds, self.its) and (old is None or state in _OUTAGE or old.state in _OUTAGE):
             self._dirty_columns.add(source)
         self._columns_changed = True
 
     # ------------------------------------------------------------------------------------------
     # Indexing
-    def _key(self, resource: Resource, meta: Mapping) -> str:
-        return row_key(resource.group, resource.plural, meta.get("namespace") or "", meta.get("name") or "")
+    def _key(self, source: str, resource: Resource, meta: Mapping) -> StoreKey:
+        """Workloads and their copies: the row key, interned (the copies of one workload on hundreds
+        of WECs share one string). Hub objects: (namespace, name), whose tuple is shared by the
+        indexes of a ManifestWork or WorkStatus (there are two of those per cell)."""
+        namespace, name = meta.get("namespace") or "", meta.get("name") or ""
+        if self._role(source, resource) in ("workload", "copy"):
+            return sys.intern(row_key(resource.group, resource.plural, namespace, name))
+        return (sys.intern(namespace), name)
 
     def _role(self, source: str, resource: Resource) -> str:
         if source == self.wds:
@@ -178,16 +243,16 @@ class FleetStore:
                                                           "workstatuses") else "ignored"
         return "copy"
 
-    def _upsert(self, source: str, resource: Resource, key: str, obj: dict) -> None:
+    def _upsert(self, source: str, resource: Resource, key: StoreKey, obj: dict) -> None:
         kind = obj.get("kind")
         if kind:
             self.kinds[(resource.group, kind)] = resource.plural
         getattr(self, f"_put_{self._role(source, resource)}")(source, key, obj)
 
-    def _remove(self, source: str, resource: Resource, key: str, obj: dict) -> None:
+    def _remove(self, source: str, resource: Resource, key: StoreKey, obj: dict) -> None:
         getattr(self, f"_drop_{self._role(source, resource)}")(source, key, obj)
 
-    def _put_ignored(self, source: str, key: str, obj: dict) -> None:
+    def _put_ignored(self, source: str, key: StoreKey, obj: dict) -> None:
         pass
 
     _drop_ignored = _put_ignored
@@ -209,12 +274,12 @@ class FleetStore:
             workload.obj = None
         self._dirty_rows.add(key)
 
-    def _put_bindingpolicies(self, source: str, key: str, obj: dict) -> None:
+    def _put_bindingpolicies(self, source: str, key: StoreKey, obj: dict) -> None:
         name = (obj.get("metadata") or {}).get("name", "")
         self.policies[name] = obj
         self._dirty_rows.update(self._binding_rows(name))
 
-    def _drop_bindingpolicies(self, source: str, key: str, obj: dict) -> None:
+    def _drop_bindingpolicies(self, source: str, key: StoreKey, obj: dict) -> None:
         name = (obj.get("metadata") or {}).get("name", "")
         self.policies.pop(name, None)
         self._dirty_rows.update(self._binding_rows(name))
@@ -223,7 +288,7 @@ class FleetStore:
         info = self.bindings.get(name)
         return info.entries if info else ()
 
-    def _put_bindings(self, source: str, key: str, obj: dict) -> None:
+    def _put_bindings(self, source: str, key: StoreKey, obj: dict) -> None:
         name = (obj.get("metadata") or {}).get("name", "")
         spec = obj.get("spec") or {}
         workload = spec.get("workload") or {}
@@ -240,7 +305,7 @@ class FleetStore:
             self.bound[entry_key].add(name)
         self._dirty_rows.update(entries)
 
-    def _drop_bindings(self, source: str, key: str, obj: dict) -> None:
+    def _drop_bindings(self, source: str, key: StoreKey, obj: dict) -> None:
         name = (obj.get("metadata") or {}).get("name", "")
         old = self.bindings.pop(name, None)
         if old is None:
@@ -253,7 +318,7 @@ class FleetStore:
                     del self.bound[entry_key]
         self._dirty_rows.update(old.entries)
 
-    def _put_managedclusters(self, source: str, key: str, obj: dict) -> None:
+    def _put_managedclusters(self, source: str, key: StoreKey, obj: dict) -> None:
         meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
         conditions = {c.get("type"): c for c in status.get("conditions") or ()}
         available = conditions.get("ManagedClusterConditionAvailable") or {}
@@ -270,19 +335,20 @@ class FleetStore:
             self._dirty_columns.add(name)
             self._columns_changed = True
 
-    def _drop_managedclusters(self, source: str, key: str, obj: dict) -> None:
-        name = key.rsplit("/", 1)[1]
+    def _drop_managedclusters(self, source: str, key: StoreKey, obj: dict) -> None:
+        name = key[1]
         if self.clusters.pop(name, None) is not None:
             self._dirty_columns.add(name)
             self._columns_changed = True
 
-    def _put_manifestworks(self, source: str, key: str, obj: dict) -> None:
+    def _put_manifestworks(self, source: str, key: StoreKey, obj: dict) -> None:
         meta = obj.get("metadata") or {}
         labels = meta.get("labels") or {}
         if labels.get("transport.kubestellar.io/originWdsName", self.wds) != self.wds:
             return
-        cluster = meta.get("namespace", "")
-        keys = tuple(self._manifest_key(m) for m in (obj.get("spec") or {}).get("workload", {}).get("manifests") or ())
+        cluster = sys.intern(meta.get("namespace", ""))
+        manifests = (obj.get("spec") or {}).get("workload", {}).get("manifests") or ()
+        keys = self._same("keys", tuple(self._manifest_key(m) for m in manifests))
         status = obj.get("status") or {}
         applied = next((c for c in status.get("conditions") or () if c.get("type") == "Applied"), {})
         failures = {}
@@ -294,26 +360,28 @@ class FleetStore:
                                      rm.get("namespace") or "", rm.get("name") or "")] = (
                         condition.get("message") or condition.get("reason") or "not applied")
         self._drop_manifestworks(source, key, obj)
-        self.works[(cluster, meta.get("name", ""))] = WorkInfo(
-            keys, applied.get("status", ""), applied.get("message") or "", failures,
-            labels.get("transport.kubestellar.io/originOwnerReferenceBindingKey", ""))
+        name = key[1]
+        self.works[key] = WorkInfo(  # key is (cluster, name)
+            keys, sys.intern(applied.get("status", "")), sys.intern(applied.get("message") or ""),
+            failures or _NO_FAILURES,
+            sys.intern(labels.get("transport.kubestellar.io/originOwnerReferenceBindingKey", "")))
         for row in keys:
-            self.works_by_cell[(row, cluster)].add(meta.get("name", ""))
+            names = self.works_by_cell.get((row, cluster), ())
+            if name not in names:
+                self.works_by_cell[(row, cluster)] = (*names, name)
             self.work_count[row] += 1
             self._dirty_cells.add((row, cluster))
 
-    def _drop_manifestworks(self, source: str, key: str, obj: dict) -> None:
+    def _drop_manifestworks(self, source: str, key: StoreKey, obj: dict) -> None:
         meta = obj.get("metadata") or {}
         cluster, name = meta.get("namespace", ""), meta.get("name", "")
         old = self.works.pop((cluster, name), None)
         if old is None:
             return
         for row in old.keys:
-            names = self.works_by_cell.get((row, cluster))
-            if names is not None:
-                names.discard(name)
-                if not names:
-                    del self.works_by_cell[(row, cluster)]
+            names = tuple(n for n in self.works_by_cell.pop((row, cluster), ()) if n != name)
+            if names:
+                self.works_by_cell[(row, cluster)] = names
             self.work_count[row] -= 1
             if self.work_count[row] <= 0:
                 del self.work_count[row]
@@ -324,13 +392,13 @@ class FleetStore:
         kind = str(manifest.get("kind") or "")
         meta = manifest.get("metadata") or {}
         resource = self.kinds.get((group, kind)) or guess_plural(kind)
-        return row_key(group, resource, meta.get("namespace") or "", meta.get("name") or "")
+        return sys.intern(row_key(group, resource, meta.get("namespace") or "", meta.get("name") or ""))
 
-    def _put_workstatuses(self, source: str, key: str, obj: dict) -> None:
-        cluster = (obj.get("metadata") or {}).get("namespace", "")
+    def _put_workstatuses(self, source: str, key: StoreKey, obj: dict) -> None:
+        cluster = sys.intern((obj.get("metadata") or {}).get("namespace", ""))
         ref = (obj.get("spec") or {}).get("sourceRef") or {}
-        row = row_key(ref.get("group") or "", ref.get("resource") or "", ref.get("namespace") or "",
-                      ref.get("name") or "")
+        row = sys.intern(row_key(ref.get("group") or "", ref.get("resource") or "", ref.get("namespace") or "",
+                                 ref.get("name") or ""))
         workload = self.workloads.get(row)
         group, version = ref.get("group") or "", ref.get("version") or ""
         rebuilt = {
@@ -340,17 +408,27 @@ class FleetStore:
             "spec": ((workload.obj or {}).get("spec") if workload else None) or {},
             "status": obj.get("status") or {},
         }
-        self.reported[(cluster, row)] = assess_health(rebuilt)
-        self._reported_by_name[key] = (cluster, row)
-        self._dirty_cells.add((row, cluster))
+        cell = (cluster, row)
+        self.reported[cell] = self._same("reported", assess_health(rebuilt))
+        self._reported_by_name[key] = cell
+        if self._shows_hub_report(cluster, row):
+            self._dirty_cells.add((row, cluster))
 
-    def _drop_workstatuses(self, source: str, key: str, obj: dict) -> None:
+    def _drop_workstatuses(self, source: str, key: StoreKey, obj: dict) -> None:
         cell = self._reported_by_name.pop(key, None)
         if cell is not None:
             self.reported.pop(cell, None)
-            self._dirty_cells.add((cell[1], cell[0]))
+            if self._shows_hub_report(*cell):
+                self._dirty_cells.add((cell[1], cell[0]))
 
-    def _put_copy(self, source: str, key: str, obj: dict) -> None:
+    def _shows_hub_report(self, cluster: str, key: str) -> bool:
+        """Whether a cell reads its WorkStatus: a WEC watched directly shows its own copy, and the
+        hub's report only once its watch is down (which recomputes the column then). So WorkStatus
+        updates, as many as the copies' events, cost no recomputation there."""
+        conn = self._row_connection(cluster, key)
+        return conn is None or conn.state in _OUTAGE
+
+    def _put_copy(self, source: str, key: str, obj: dict | bytes) -> None:
         # Reduced in settle(): a Deployment rolling out sends many events per tick; only the last counts.
         self._unreduced[(source, key)] = obj
         self._dirty_cells.add((key, source))
@@ -361,11 +439,31 @@ class FleetStore:
             self._dirty_cells.add((key, source))
 
     def settle(self) -> None:
-        """Reduce WEC copies that arrived since the last call to (health, message, drift digest)."""
+        """Reduce WEC copies that arrived since the last call to (health, message, drift digest).
+
+        Only a Ready copy can show drift, and a copy's health changes only with a new copy, so the
+        digest (the costliest part) is computed for Ready copies only."""
         for cell, obj in self._unreduced.items():
+            if isinstance(obj, bytes):
+                try:
+                    obj = orjson.loads(obj).get("object") or {}
+                except orjson.JSONDecodeError:
+                    continue  # as `decode_events` does: the copy's next event or re-list brings it
             health, message = assess_health(obj)
-            self.copies[cell] = (health, message, digest(obj))
+            drift_digest = digest(obj) if health is Health.READY else b""
+            self.copies[cell] = self._same("copy", (health, message, drift_digest))
         self._unreduced.clear()
+
+    def _same(self, kind: str, value):
+        """One shared object for equal immutable values (verdicts, cells, a row's key tuple): at
+        400,000 cells most are alike, and a tuple costs ~70 bytes each time it is not shared. A pool
+        per kind of value (Health.PROGRESSING == CellState.READY: both are 1), each starting over when
+        it grows past POOL_LIMIT (messages with times in them never repeat)."""
+        pool = self._pools[kind]
+        shared = pool.setdefault(value, value)
+        if len(pool) > POOL_LIMIT:
+            pool.clear()
+        return shared
 
     # ------------------------------------------------------------------------------------------
     # Output
@@ -417,7 +515,7 @@ class FleetStore:
                 if cell is BLANK:
                     row.pop(cluster, None)
                 else:
-                    row[cluster] = cell
+                    row[cluster] = self._same("cell", cell)
                 cells.append([key, cluster, int(cell.state), cell.message])
         if rows:
             diff["rows"] = rows
@@ -473,17 +571,20 @@ class FleetStore:
         stale = self._staleness(cluster, key)
         if stale:
             last = self._last_known.get((key, cluster))
+            if last is None:  # the outage starts: the cell shown until now is the last known
+                shown = self.cells.get(key, {}).get(cluster)
+                if shown is not None and shown.state is not CellState.UNKNOWN:
+                    last = self._last_known[(key, cluster)] = shown
             if last is None:  # never seen directly in this process: the hub's report is the last word
                 last = self._delivery_and_health(key, cluster, destinations, works, direct=False)
             return Cell(CellState.UNKNOWN, last.delivery, "unknown", f"{stale}; last known: {last.state.label}")
-        cell = self._delivery_and_health(key, cluster, destinations, works,
+        self._last_known.pop((key, cluster), None)
+        return self._delivery_and_health(key, cluster, destinations, works,
                                          direct=self.cluster_connection(cluster) is not None)
-        self._last_known[(key, cluster)] = cell
-        return cell
 
     def _staleness(self, cluster: str, key: str) -> str:
         conn = self._row_connection(cluster, key)
-        if conn is not None and conn.state in (ConnState.STALE, ConnState.OFFLINE):
+        if conn is not None and conn.state in _OUTAGE:
             return f"{conn.state.value} since {_clock(conn.since)} ({conn.detail})"
         info = self.clusters[cluster]
         if info.available in ("Unknown", "False") and info.accepted:
@@ -575,8 +676,8 @@ def _clock(since: float | None) -> str:
     return time.strftime("%H:%M:%S", time.localtime(since))
 
 
-def _meta_from_key(key: str) -> dict:
-    _, _, namespace, name = key.split("/", 3)
+def _meta_from_key(key: StoreKey) -> dict:
+    namespace, name = key if isinstance(key, tuple) else key.split("/", 3)[2:]
     return {"namespace": namespace, "name": name}
 
 

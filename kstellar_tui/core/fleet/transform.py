@@ -92,6 +92,11 @@ def _clean_job(obj: dict) -> None:
 _KIND_CLEANERS = {("v1", "Service"): _clean_service, ("batch/v1", "Job"): _clean_job}
 
 
+def has_kind_cleaner(obj: Mapping) -> bool:
+    """Whether the transform changes more of this kind than metadata and status."""
+    return (obj.get("apiVersion"), obj.get("kind")) in _KIND_CLEANERS
+
+
 def _remove(obj: dict, path: RemovePath) -> None:
     """Delete the member at `path`, copying only the dicts on the way; absent paths are no-ops."""
     node: object = obj

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -56,8 +57,11 @@ class Sink(Protocol):
     """Where a loop delivers what it learns: `events` from the stream hub's thread, the rest from the
     loop's; never two calls for one loop at once, and always in the order things happened."""
 
-    def replace(self, resource: Resource, objects: list[dict]) -> None:
-        """The full current set after a (re)list: anything not in it is gone."""
+    def page(self, resource: Resource, objects: list[dict], first: bool, last: bool) -> None:
+        """One page of a (re)list, in order: `first` starts the full current set, and once the
+        `last` page came, anything no page of this list held is gone. A list that fails midway is
+        started again from its first page. May block: that is how a sink that is behind holds
+        the lists back (see LIST_CONCURRENCY)."""
 
     def events(self, resource: Resource, lines: list[bytes]) -> None:
         """ADDED, MODIFIED or DELETED events, in order, as JSON lines: what one socket read brought.
@@ -71,10 +75,22 @@ class Sink(Protocol):
         """Connection state changed; `since` is the wall-clock start of an outage."""
 
 
+# Loops reading and decoding a list page's body at once, process-wide. At 200 WECs every loop lists
+# at start; unthrottled, each held a decoded page while the sink caught up, which took gigabytes.
+LIST_CONCURRENCY = 4
+_LIST_GATE = threading.BoundedSemaphore(LIST_CONCURRENCY)
+
+
+# The longest wait between retries. The monitor must show a cluster back within 5 s of an outage
+# ending (issue 9), however long it lasted; with a 30 s cap a WEC back after a minute stayed
+# "stale" for up to 30 s. Retrying a dead cluster every 2-4 s costs one refused connect per loop.
+RETRY_CAP = 4.0
+
+
 class Backoff:
     """Capped exponential backoff with full jitter on the upper half, reset after a good sync."""
 
-    def __init__(self, base: float = 0.2, cap: float = 30.0, rng: random.Random | None = None):
+    def __init__(self, base: float = 0.2, cap: float = RETRY_CAP, rng: random.Random | None = None):
         self.base, self.cap = base, cap
         self.failures = 0
         self._rng = rng or random.Random()
@@ -105,6 +121,7 @@ class ListWatch:
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
         hub: StreamHub | None = None,
+        list_gate: threading.Semaphore | None = None,
     ):
         self.client = client
         self.resource = resource
@@ -117,6 +134,7 @@ class ListWatch:
         self.backoff = backoff or Backoff()
         self.clock = clock
         self.hub = hub or shared_hub()
+        self.list_gate = list_gate or _LIST_GATE
         self.resource_version: str | None = None
         self._stop = threading.Event()
         self._response: Any = None
@@ -164,22 +182,25 @@ class ListWatch:
     def _list(self) -> None:
         if self._state is not ConnState.SYNCED:
             self._set_state(ConnState.SYNCING, "")
-        items: list[dict] = []
         token = ""
+        first = True
         while True:
             query = [("limit", str(self.page_size))]
             if token:
                 query.append(("continue", token))
             if self.label_selector:
                 query.append(("labelSelector", self.label_selector))
-            body = orjson.loads(self._get(query, self.read_timeout).read())
-            items.extend(body.get("items") or ())
-            meta = body.get("metadata") or {}
-            token = meta.get("continue") or ""
+            response = self._get(query, self.read_timeout)  # outside the gate: a hung server holds no slot
+            with self.list_gate:
+                body = orjson.loads(response.read())
+                meta = body.get("metadata") or {}
+                token = meta.get("continue") or ""
+                self.sink.page(self.resource, body.get("items") or [], first, not token)
+            del body  # a page's objects are the sink's now: this thread holds none while it waits
+            first = False
             if not token:
                 break
         self.resource_version = meta.get("resourceVersion") or "0"
-        self.sink.replace(self.resource, items)
         self.backoff.reset()
         self._outage_since = None
         self._set_state(ConnState.SYNCED, "")
@@ -320,6 +341,32 @@ def decode_events(lines: list[bytes]) -> list[tuple[str, dict]]:
             continue
         events.append((event["type"], event.get("object") or {}))
     return events
+
+
+# An event line as kube-apiserver writes it: Go's field order puts the object's kind, apiVersion (or,
+# for custom resources, the sorted apiVersion, kind) and then metadata's name, generateName and
+# namespace first. Names with escapes, or any other order, do not match and are decoded instead.
+_HEAD = re.compile(
+    rb'\{"type":"(ADDED|MODIFIED|DELETED)","object":\{(?:"kind":"([^"\\]*)","apiVersion":"[^"\\]*"'
+    rb'|"apiVersion":"[^"\\]*","kind":"([^"\\]*)"),"metadata":\{"name":"([^"\\]*)"'
+    rb'(?:,"generateName":"[^"\\]*")?(,"namespace":"([^"\\]*)")?[,}]')
+_NAMESPACE_MEMBER = b'"namespace":'
+
+
+def event_head(line: bytes) -> tuple[str, str, str, str] | None:
+    """(type, kind, namespace, name) of an event line read from its first bytes, without decoding
+    the object; None when the line is not in the apiserver's shape (decode it then).
+
+    A line that names no namespace up front but mentions one anywhere is refused too: the namespace
+    could be a later member of metadata, and a wrong key would file the object under another row."""
+    match = _HEAD.match(line)
+    if match is None:
+        return None
+    type_, kind, sorted_kind, name, has_namespace, namespace = match.groups()
+    if has_namespace is None and _NAMESPACE_MEMBER in line:
+        return None
+    return (type_.decode(), (kind or sorted_kind).decode(), namespace.decode() if namespace else "",
+            name.decode())
 
 
 class _Stopped(Exception):
