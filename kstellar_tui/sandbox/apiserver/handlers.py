@@ -15,7 +15,7 @@ from kstellar_tui.sandbox.apiserver.objectfilter import ObjectFilter
 from kstellar_tui.sandbox.apiserver.resources import ResourceType
 from kstellar_tui.sandbox.apiserver.responses import json_response, status_success
 from kstellar_tui.sandbox.apiserver.scale import SCALE_API_VERSION, apply_scale, scale_of
-from kstellar_tui.sandbox.apiserver.store import ClusterStore
+from kstellar_tui.sandbox.apiserver.store import ClusterStore, list_version
 from kstellar_tui.sandbox.apiserver.watch import as_version
 
 JSON_PATCH = "application/json-patch+json"
@@ -27,6 +27,7 @@ PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, APPLY_PATCH)
 RETURNS_DELETED_OBJECT = frozenset({("", "pods"), ("", "namespaces"),
                                     ("apiextensions.k8s.io", "customresourcedefinitions")})
 WARNINGS = web.RequestKey("warnings", list)
+LIST_CHUNK = 1000  # objects per piece of a streamed list
 
 
 @dataclass(frozen=True)
@@ -49,18 +50,40 @@ async def list_objects(request: web.Request, store: ClusterStore, target: Target
     rt = target.rt
     verb_check(rt, "list")
     flt = ObjectFilter(target.namespace, request_input.label_selector(request), request_input.field_selector(request))
-    page, token, remaining = store.select(rt, flt, limit=request_input.integer(request, "limit"),
-                                          continue_token=request.query.get("continue") or None)
-    meta: dict = {"resourceVersion": str(store.rv)}
+    limit, continue_token = request_input.integer(request, "limit"), request.query.get("continue") or None
+    meta: dict = {"resourceVersion": str(list_version(store, continue_token))}
+    if tables.wants_table(request.headers.get("Accept")):
+        page, token, remaining = store.select(rt, flt, limit=limit, continue_token=continue_token)
+        _continued(meta, token, remaining)
+        return table_response(request, rt, [as_version(obj, rt) for obj, _ in page], meta)
+    stored, token, remaining = store.select_json(rt, flt, limit=limit, continue_token=continue_token)
+    _continued(meta, token, remaining)
+    # Objects are stored at their served version unless the resource has several; only those are re-encoded.
+    served = b'{"apiVersion":' + orjson.dumps(rt.api_version) + b","
+
+    def items(start: int, end: int) -> bytes:
+        return b",".join(data if data.startswith(served) else orjson.dumps(as_version(orjson.loads(data), rt))
+                         for data in stored[start:end])
+
+    head = orjson.dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})[:-1] + b',"items":['
+    if len(stored) <= LIST_CHUNK:
+        return web.Response(body=head + items(0, len(stored)) + b"]}", content_type="application/json")
+    # A long list goes out in pieces: one body of 100,000s of objects would be copied whole several
+    # times, and asyncio's TLS transport re-slices a large buffer per record it encrypts.
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    await response.write(head)
+    for start in range(0, len(stored), LIST_CHUNK):
+        await response.write((b"," if start else b"") + items(start, start + LIST_CHUNK))
+    await response.write(b"]}")
+    await response.write_eof()
+    return response
+
+
+def _continued(meta: dict, token: str | None, remaining: int | None) -> None:
     if token:
         meta["continue"] = token
         meta["remainingItemCount"] = remaining
-    if tables.wants_table(request.headers.get("Accept")):
-        return table_response(request, rt, [as_version(obj, rt) for obj, _ in page], meta)
-    items = b",".join(data if obj.get("apiVersion") == rt.api_version else orjson.dumps(as_version(obj, rt))
-                      for obj, data in page)
-    head = orjson.dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})
-    return web.Response(body=head[:-1] + b',"items":[' + items + b"]}", content_type="application/json")
 
 
 async def create_object(request: web.Request, store: ClusterStore, target: Target) -> web.StreamResponse:

@@ -79,7 +79,7 @@ class Lifecycle:
                 self._ensure_namespace_defaults(_meta(namespace)["name"])
         for key in list(store.keys()):
             rt = store.type_for(key)
-            for obj in store.objects(key):
+            for obj in store.objects_containing(key, b'"deletionTimestamp"'):
                 if rt is not None and _terminating(obj):
                     self._on_terminating(rt, obj)
 

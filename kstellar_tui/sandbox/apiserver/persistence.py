@@ -9,7 +9,7 @@ WAL mode with `synchronous=NORMAL` makes a commit durable against a crash of the
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 SCHEMA = """
@@ -46,6 +46,15 @@ class Database:
         row = self._conn.execute("SELECT value FROM meta WHERE key = 'resourceVersion'").fetchone()
         return int(row[0]) if row else 0
 
+    def buckets(self) -> Iterator[tuple[tuple[str, str], dict[tuple[str, str], bytes]]]:
+        """Every resource's objects as ((group, resource), {(namespace, name): JSON body}): the
+        fastest way to load a large cluster (no per-row group and resource strings)."""
+        resources = self._conn.execute("SELECT DISTINCT api_group, resource FROM objects").fetchall()
+        for group, resource in resources:
+            cursor = self._conn.execute(
+                "SELECT namespace, name, body FROM objects WHERE api_group = ? AND resource = ?", (group, resource))
+            yield (group, resource), {(namespace, name): body for namespace, name, body in cursor}
+
     def rows(self) -> Iterator[StoredRow]:
         """Every stored object as ((group, resource), namespace, name, JSON body)."""
         cursor = self._conn.execute("SELECT api_group, resource, namespace, name, body FROM objects")
@@ -76,3 +85,34 @@ def remove_database(path: Path) -> None:
     """Delete a cluster's database with its WAL and shared-memory files."""
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+class BulkLoad:
+    """A new cluster database filled in one transaction without a journal: how a large fleet is
+    seeded in seconds. A crash leaves a file to delete, never a state to recover, so the writes
+    need no durability until `finish` commits them."""
+
+    def __init__(self, path: Path) -> None:
+        if path.exists():
+            raise FileExistsError(path)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None)
+        # Bodies of 1-2 kB overflow 4 kB pages (a WITHOUT ROWID table keeps ~1/20 of a page inline),
+        # which doubles the file; 64 kB pages keep them inline.
+        self._conn.execute("PRAGMA page_size=65536")
+        self._conn.execute("PRAGMA cache_size=-262144")  # 256 MB: the B-tree of a large ITS stays in memory
+        self._conn.execute("PRAGMA journal_mode=OFF")
+        self._conn.execute("PRAGMA synchronous=OFF")
+        self._conn.executescript(SCHEMA)
+        self._conn.execute("BEGIN")
+
+    def add(self, rows: Iterable[StoredRow]) -> None:
+        """Store each ((group, resource), namespace, name, JSON body); faster in key order."""
+        self._conn.executemany(_PUT, ((*key, ns, name, body) for key, ns, name, body in rows))
+
+    def finish(self, rv: int) -> None:
+        """Commit with the cluster's resourceVersion counter; the file then opens in WAL mode as any other."""
+        self._conn.execute(_SET_RV, (rv,))
+        self._conn.execute("COMMIT")
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.close()
