@@ -78,3 +78,24 @@ def shared_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox
 def kubectl(shared_sandbox: SandboxHandle) -> Callable[..., subprocess.CompletedProcess[str]]:
     """`kubectl(context, *args, input=None, timeout=60)`: the real kubectl against the shared sandbox."""
     return shared_sandbox.kubectl
+
+
+REPORT_PROPERTY = "report"
+
+
+@pytest.fixture
+def report(record_property: Callable[[str, object], None]) -> Callable[[str], None]:
+    """`report("1200 writes acknowledged")`: a line printed in the terminal summary (also under
+    `pytest -q`), so CI output shows the counts a test checked, not only that it passed. Lines travel
+    as user properties of the test's report, so they also survive pytest-xdist."""
+    return lambda line: record_property(REPORT_PROPERTY, line)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    lines = [f"{report.nodeid}: {value}" for reports in terminalreporter.stats.values() for report in reports
+             if getattr(report, "when", None) == "call"
+             for name, value in getattr(report, "user_properties", ()) if name == REPORT_PROPERTY]
+    if lines:
+        terminalreporter.section("reported by tests")
+        for line in lines:
+            terminalreporter.write_line(line)

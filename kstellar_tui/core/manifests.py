@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,11 +85,16 @@ class Document:
 def load_text(text: str, path: str = "-") -> list[Document]:
     """Every document in a YAML (or JSON) stream; `kind: List` documents are expanded."""
     documents: list[Document] = []
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        # YAML refuses control characters anywhere, before reading any document.
+        line = text.count("\n", 0, exc.position) + 1
+        return [Document(Source(path, 0, line), error=f"invalid YAML: {_yaml_message(exc)}")]
     index = 0
     try:
         while loader.check_node():
-            node = loader.get_node()
+            node = _checked(loader, loader.get_node)
             line = node.start_mark.line + 1 if node is not None else 1
             obj = loader.construct_document(node) if node is not None else None
             if obj is not None:
@@ -105,6 +110,88 @@ def load_text(text: str, path: str = "-") -> list[Document]:
     return documents
 
 
+def load_one(text: str | bytes) -> object:
+    """`yaml.safe_load` that refuses what `check_structure` refuses; every failure is a yaml.YAMLError."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = _checked(loader, loader.get_single_node)
+        return None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+MAX_DEPTH = 200  # no manifest nests deeper; JSON encoders (orjson) stop at 255
+
+
+class StructureError(yaml.MarkedYAMLError):
+    """A document YAML can read but that is not built: nested too deeply, or aliases that expand it
+    far beyond its text ("billion laughs": minutes and gigabytes to build, dump or lint)."""
+
+
+def _checked(loader: yaml.SafeLoader, compose: Callable[[], yaml.Node | None]) -> yaml.Node | None:
+    try:
+        node = compose()  # PyYAML composes recursively
+    except RecursionError:
+        raise StructureError(problem=f"the document is nested more than {MAX_DEPTH} levels deep",
+                             problem_mark=loader.get_mark()) from None
+    if node is not None:
+        check_structure(node)
+    return node
+
+
+def too_deep(value: object, limit: int = MAX_DEPTH) -> bool:
+    """Whether a decoded JSON value nests more than `limit` levels (found level by level, without recursing)."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    for _ in range(limit):
+        if not level:
+            return False
+        level = [child for item in level for child in (item.values() if isinstance(item, dict) else item)
+                 if isinstance(child, (dict, list))]
+    return bool(level)
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    """go-yaml's limit (behind sigs.k8s.io/yaml, so kubectl's and the API server's): the share of
+    nodes that may come from aliases falls from 99% to 10% as a document grows from 400k to 4M nodes."""
+    if decoded <= 400_000:
+        return 0.99
+    if decoded >= 4_000_000:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - 400_000) / 3_600_000
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def check_structure(root: yaml.Node) -> None:
+    """StructureError for a node graph deeper than MAX_DEPTH (a recursive alias is infinitely deep)
+    or with excessive aliasing; sizes are counted on the graph, without expanding it."""
+    sizes: dict[int, int] = {}  # id(node) -> node count once expanded
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, counted_children = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if counted_children:
+            sizes[id(node)] = 1 + sum(sizes[id(child)] for child in children)
+            continue
+        if depth > MAX_DEPTH:
+            raise StructureError(problem=f"the document is nested more than {MAX_DEPTH} levels deep",
+                                 problem_mark=node.start_mark)
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children)
+    total = sizes[id(root)]
+    aliased = total - len(sizes)
+    if total > 1000 and aliased > 100 and aliased / total > _allowed_alias_ratio(total):
+        raise StructureError(problem="document contains excessive aliasing", problem_mark=root.start_mark)
+
+
 def _yaml_message(exc: yaml.YAMLError) -> str:
     parts = [getattr(exc, "context", None), getattr(exc, "problem", None)]
     text = ", ".join(p for p in parts if p)
@@ -114,8 +201,13 @@ def _yaml_message(exc: yaml.YAMLError) -> str:
 def load_json(text: str, path: str) -> list[Document]:
     try:
         obj = json.loads(text)
+        deep = too_deep(obj)
     except json.JSONDecodeError as exc:
         return [Document(Source(path, 0, exc.lineno), error=f"invalid JSON: {exc.msg} (column {exc.colno})")]
+    except RecursionError:  # json.loads recurses too
+        deep = True
+    if deep:
+        return [Document(Source(path, 0, 1), error=f"invalid JSON: nested more than {MAX_DEPTH} levels deep")]
     return list(_expand(obj, Source(path, 0, 1)))
 
 
@@ -229,8 +321,9 @@ def check(doc: Document, resolver: KindResolver | None = None) -> list[Problem]:
             problems.append(Problem("metadata.name", message, "use a lowercase name such as my-app"))
     namespace = meta.get("namespace")
     if namespace is not None:
-        if not isinstance(namespace, str) or (message := dns_label_problem(namespace)):
-            problems.append(Problem("metadata.namespace", message or "must be a string", "use a valid namespace name"))
+        message = dns_label_problem(namespace) if isinstance(namespace, str) else "must be a string"
+        if message:
+            problems.append(Problem("metadata.namespace", message, "use a valid namespace name"))
     if resolver is not None and not problems:
         resource = resolver.find(doc.api_version, doc.kind)
         if resource is not None and not resource.namespaced and namespace:

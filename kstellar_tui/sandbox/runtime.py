@@ -69,8 +69,10 @@ class Listener:
         self.host = host
         self.port = 0
         self._ssl = ssl_context
+        # Bodies are read as sent, as kube-apiserver does: a Content-Encoding it cannot decode is then
+        # a 400 Status from the decoder, not aiohttp's plain-text refusal and logged traceback.
         self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=SHUTDOWN_TIMEOUT,
-                                     access_log=None)
+                                     access_log=None, auto_decompress=False)
         self._site: web.SockSite | None = None
 
     @property

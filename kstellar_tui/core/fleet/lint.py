@@ -244,8 +244,10 @@ class _Linter:
         return self._clusters_of[name]
 
     def singleton(self, doc: Document) -> None:
-        clauses = (doc.obj.get("spec") or {}).get("downsync") or ()
-        if not any(isinstance(c, Mapping) and c.get("wantSingletonReportedState") for c in clauses):
+        spec = doc.obj.get("spec")
+        clauses = spec.get("downsync") if isinstance(spec, Mapping) else None
+        if not isinstance(clauses, list) or not any(
+                isinstance(c, Mapping) and c.get("wantSingletonReportedState") for c in clauses):
             return
         clusters = self.clusters_of(doc.name)
         if clusters is None or len(clusters) == 1:

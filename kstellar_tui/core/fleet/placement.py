@@ -127,8 +127,8 @@ class _SelectorList:
         return "[" + "; ".join(shown) + "]"
 
 
-def _selector_list(raw: Iterable) -> _SelectorList:
-    raw = tuple(raw)
+def _selector_list(raw: object) -> _SelectorList:
+    raw = tuple(_list(raw))
     compiled, errors = [], []
     for sel in raw:
         try:
@@ -141,11 +141,23 @@ def _selector_list(raw: Iterable) -> _SelectorList:
     return _SelectorList(raw, tuple(compiled), tuple(errors), has_empty)
 
 
-def _any_of(values: list | None) -> frozenset[str] | None:
-    """A name list where empty or "*" accepts everything (None)."""
-    if not values or "*" in values:
+def _any_of(values: object) -> frozenset[str] | None:
+    """A name list where empty or "*" accepts everything (None); one that is not a list of strings
+    (which the API server would refuse) accepts nothing."""
+    if not values:
         return None
-    return frozenset(values)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return frozenset()
+    return None if "*" in values else frozenset(values)
+
+
+def _mapping(value: object) -> Mapping:
+    """The value if it is an object, else empty: what a malformed (hand-written) policy contributes."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,8 +174,8 @@ class _Clause:
 
 
 def _clause(index: int, raw: Mapping) -> _Clause:
-    obj_sels = _selector_list(raw.get("objectSelectors") or ())
-    ns_sels = _selector_list(raw.get("namespaceSelectors") or ())
+    obj_sels = _selector_list(raw.get("objectSelectors"))
+    ns_sels = _selector_list(raw.get("namespaceSelectors"))
     return _Clause(
         index=index,
         api_group=raw.get("apiGroup"),
@@ -174,7 +186,7 @@ def _clause(index: int, raw: Mapping) -> _Clause:
         namespace_selectors=ns_sels if ns_sels.raw and not ns_sels.has_empty else None,
         modulation=Modulation(
             bool(raw.get("createOnly")),
-            tuple(sorted(set(raw.get("statusCollectors") or ()))),
+            tuple(sorted({c for c in _list(raw.get("statusCollectors")) if isinstance(c, str)})),
             bool(raw.get("wantSingletonReportedState")),
             bool(raw.get("wantMultiWECReportedState")),
         ),
@@ -194,11 +206,11 @@ class CompiledPolicy:
 def compile_policy(policy: Mapping | CompiledPolicy) -> CompiledPolicy:
     if isinstance(policy, CompiledPolicy):
         return policy
-    spec = policy.get("spec") or {}
+    spec = _mapping(policy.get("spec"))
     return CompiledPolicy(
-        name=(policy.get("metadata") or {}).get("name") or "",
-        cluster_selectors=_selector_list(spec.get("clusterSelectors") or ()),
-        clauses=tuple(_clause(i, c) for i, c in enumerate(spec.get("downsync") or ()) if isinstance(c, Mapping)),
+        name=str(_mapping(policy.get("metadata")).get("name") or ""),
+        cluster_selectors=_selector_list(spec.get("clusterSelectors")),
+        clauses=tuple(_clause(i, c) for i, c in enumerate(_list(spec.get("downsync"))) if isinstance(c, Mapping)),
     )
 
 
@@ -468,18 +480,22 @@ def _name_list_problems(path: str, raw: object, *, resources: bool = False) -> l
 def validate_policy(policy: Mapping) -> list[PolicyProblem]:
     """Problems the API server does not catch but that keep a BindingPolicy from working."""
     problems: list[PolicyProblem] = []
-    name = (policy.get("metadata") or {}).get("name") or ""
+    name = str(_mapping(policy.get("metadata")).get("name") or "")
     if len(name) > MAX_POLICY_NAME:
         problems.append(PolicyProblem("metadata.name", (
             f"is {len(name)} characters; it becomes a ManifestWork label value (at most {MAX_POLICY_NAME}), "
             "so nothing reaches any WEC")))
     spec = policy.get("spec") or {}
+    if not isinstance(spec, Mapping):
+        return [*problems, PolicyProblem("spec", "must be an object")]
+    if not isinstance(spec.get("downsync") or [], list):
+        problems.append(PolicyProblem("spec.downsync", "must be a list of clauses"))
     cluster_selectors = spec.get("clusterSelectors")
     if not cluster_selectors:
         problems.append(PolicyProblem("spec.clusterSelectors", "is empty, so the policy selects no cluster"))
     else:
         problems.extend(_selector_problems("spec.clusterSelectors", cluster_selectors))
-    for i, clause in enumerate(spec.get("downsync") or ()):
+    for i, clause in enumerate(_list(spec.get("downsync"))):
         path = f"spec.downsync[{i}]"
         if not isinstance(clause, Mapping):
             problems.append(PolicyProblem(path, "must be an object"))

@@ -307,6 +307,8 @@ def selector_from_dict(sel: Mapping | None) -> Selector:
         raise SelectorError("matchLabels must be an object of label keys to values")
     if not isinstance(expressions, list):
         raise SelectorError("matchExpressions must be a list")
+    if not all(isinstance(key, str) for key in match_labels):
+        raise SelectorError("matchLabels keys must be strings")  # YAML reads `1: a` as an integer key
     requirements = []
     for key in sorted(match_labels):
         value = match_labels[key]

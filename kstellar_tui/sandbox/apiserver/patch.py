@@ -23,8 +23,13 @@ MAX_JSON_PATCH_OPERATIONS = 10000
 # --------------------------------------------------------------------------- shared helpers
 
 
-def _identity(value: Any) -> tuple[bool, Any]:
-    """A hashable identity for a JSON scalar in which `true` differs from `1` (as in Go), but 1 equals 1.0."""
+def _identity(value: Any) -> Any:
+    """A hashable identity for a JSON value in which `true` differs from `1` (as in Go), but 1 equals 1.0;
+    objects and lists (as merge keys: nonsense, but a client may send it) by their contents."""
+    if isinstance(value, dict):
+        return frozenset((key, _identity(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return tuple(map(_identity, value))
     return (isinstance(value, bool), value)
 
 
@@ -443,8 +448,8 @@ def _smp_value(current: Any, value: Any, path: str, fields: dict[str, str]) -> A
 def _delete_from_list(current: Any, doomed: Any) -> Any:
     if not isinstance(current, list) or not isinstance(doomed, list):
         raise _internal(f"expected a []interface {{}}, but received a {_go_type(doomed)}")
-    gone = {_identity(v) for v in doomed}
-    return [v for v in current if _identity(v) not in gone]
+    # compared as JSON, not hashed: the elements may be lists or objects (which upstream's Go map panics on)
+    return [v for v in current if not any(same_json(v, d) for d in doomed)]
 
 
 def _element_kind(*lists: list) -> str:

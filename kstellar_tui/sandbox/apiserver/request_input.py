@@ -12,6 +12,7 @@ import orjson
 import yaml
 from aiohttp import web
 
+from kstellar_tui.core import manifests
 from kstellar_tui.core.fleet.selectors import SelectorError, parse_field_selector, parse_selector
 from kstellar_tui.sandbox.apiserver import errors, protobuf, validation
 from kstellar_tui.sandbox.apiserver.resources import ResourceType
@@ -47,13 +48,18 @@ def decode(body: bytes, content_type: str) -> Any:
         return protobuf.decode_body(content_type, body)
     if content_type in YAML_TYPES:
         try:
-            return yaml.safe_load(body)
+            return manifests.load_one(body)  # refuses alias bombs, as the API server's YAML decoder does
         except yaml.YAMLError as error:
             raise errors.bad_request(f"error converting YAML to JSON: {error}") from None
     try:
-        return orjson.loads(body)
+        value = orjson.loads(body)
     except orjson.JSONDecodeError as error:
         raise errors.bad_request(f"the request body is not valid JSON: {error}") from None
+    # Deeper than any object, where copies and encoders would recurse out. Only a body with more
+    # brackets than levels allowed can be that deep: most skip the walk.
+    if body.count(b"[") + body.count(b"{") > manifests.MAX_DEPTH and manifests.too_deep(value):
+        raise errors.bad_request(f"the request body is nested more than {manifests.MAX_DEPTH} levels deep")
+    return value
 
 
 def content_type(request: web.Request) -> str:

@@ -9,6 +9,7 @@ import hmac
 import logging
 
 from aiohttp import web
+from aiohttp.web_urldispatcher import _default_expect_handler  # 100 Continue; no public name
 
 from kstellar_tui.sandbox.apiserver import discovery, errors, handlers
 from kstellar_tui.sandbox.apiserver.errors import ApiError
@@ -46,8 +47,17 @@ def create_app(store: ClusterStore, *, token: str, faults: Faults | None = None,
     app[FAULTS] = faults if faults is not None else Faults()
     app[WATCH_SETTINGS] = watch_settings if watch_settings is not None else WatchSettings()
     app[OPENAPI] = OpenAPIV3(store.registry)
-    app.router.add_route("*", "/{path:.*}", _route)
+    # every path, newlines (%0A) included: a path no route matches would bypass `_expect`
+    app.router.add_route("*", r"/{path:[\s\S]*}", _route, expect_handler=_expect)
     return app
+
+
+async def _expect(request: web.Request) -> web.StreamResponse | None:
+    """`Expect: 100-continue` as aiohttp answers it; any other expectation is a 417 Status (aiohttp's
+    own refusal fails with a 500 on a non-ASCII value). Runs before the middlewares, as in Go."""
+    if request.headers.get("Expect", "").lower() == "100-continue":
+        return await _default_expect_handler(request)
+    return error_response(ApiError(417, "ExpectationFailed", "the server cannot meet the Expect header"))
 
 
 def authorized(request: web.Request, token: str) -> bool:
