@@ -6,9 +6,11 @@ first frame. A "frame" is every visible line asked for through `render_line` aft
 a full repaint costs; StatusGrid's own repaint asks only for changed lines); frames per second is
 1 / mean frame time. "Apply" is the model update plus the refresh bookkeeping (StatusGrid) or the
 `update_cell` calls (DataTable).
-Numbers are machine-bound, so what to read is the ratio printed at the end of each line.
+Numbers are machine-bound, so what to read is the ratio (DataTable / StatusGrid, the same run).
+The figures have no target of their own: they show why the grid is not a DataTable.
 
-    python benchmarks/bench_grid.py                      # 2,000 × 200, 20 batches of 100 cells
+    python benchmarks/bench_grid.py                      # 2,000 × 200, 5 batches of 100 cells
+    python benchmarks/bench_grid.py --quick              # 500 × 50
     python benchmarks/bench_grid.py --rows 500 --cols 50 --batches 20
 """
 
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
+from benchmarks.suite import Figure, add_arguments, emit  # noqa: E402
 from kstellar_tui.core.fleet.demo_feed import DemoFeed  # noqa: E402
 from kstellar_tui.core.fleet.gridmodel import GridModel  # noqa: E402
 from kstellar_tui.core.fleet.states import GLYPHS  # noqa: E402
@@ -115,30 +118,33 @@ async def bench_datatable(initial: dict, later: list[dict]) -> dict[str, float]:
         return {"populate": populate, "apply": statistics.mean(applies), "frame": statistics.mean(frames)}
 
 
+def figures(args: argparse.Namespace, grid: dict[str, float], table: dict[str, float]) -> list[Figure]:
+    size = f"{args.rows:,} x {args.cols}"
+    out = []
+    for label, key, unit, scale in (("populate, to the first frame", "populate", "s", 1),
+                                    ("apply one batch of 100 cells", "apply", "ms", 1000),
+                                    ("frame after a batch", "frame", "ms", 1000)):
+        ours, theirs = grid[key] * scale, table[key] * scale
+        out.append(Figure(f"grid: {label}, {size}", ours, unit, baseline=theirs, baseline_name="DataTable",
+                          ratio=theirs / ours))
+    return out
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--cols", type=int, default=200)
-    parser.add_argument("--batches", type=int, default=20)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_arguments(parser)
+    parser.add_argument("--rows", type=int, help="workloads (default 2,000; --quick 500)")
+    parser.add_argument("--cols", type=int, help="WECs (default 200; --quick 50)")
+    parser.add_argument("--batches", type=int, default=5, help="each costs DataTable a full repaint")
     parser.add_argument("--changes", type=int, default=100, help="cells changed per batch")
     args = parser.parse_args()
+    args.rows = args.rows or (500 if args.quick else 2000)
+    args.cols = args.cols or (50 if args.quick else 200)
 
     initial, later = diffs(args.rows, args.cols, args.batches, args.changes)
     grid = asyncio.run(bench_grid(initial, later))
     table = asyncio.run(bench_datatable(initial, later))
-
-    print(f"{args.rows} workloads × {args.cols} WECs, {args.batches} batches of {args.changes} cells, "
-          f"{SIZE[0]}×{SIZE[1]} screen")
-    print(f"{'':28}{'StatusGrid':>14}{'DataTable':>14}{'ratio':>10}")
-    for label, key, unit, scale in (
-        ("populate, first paint", "populate", "s", 1),
-        ("apply one batch", "apply", "ms", 1000),
-        ("frame after a batch", "frame", "ms", 1000),
-    ):
-        ours, theirs = grid[key] * scale, table[key] * scale
-        print(f"{label + ' (' + unit + ')':28}{ours:14.3f}{theirs:14.3f}{theirs / ours:9.0f}×")
-    fps_ours, fps_theirs = 1 / grid["frame"], 1 / table["frame"]
-    print(f"{'frames per second':28}{fps_ours:14.0f}{fps_theirs:14.1f}{fps_ours / fps_theirs:9.0f}×")
+    emit(args, figures(args, grid, table))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ when present (a screen that has `show_policy(name)` gets the `:bp NAME` argument
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
@@ -26,10 +27,8 @@ from textual.screen import Screen
 from kstellar_tui import locations
 from kstellar_tui.config import Config
 from kstellar_tui.core.fleet.gridmodel import SORT_KEYS, Feed, GridDiff
-from kstellar_tui.screens.help import HelpScreen, live_bindings
 from kstellar_tui.screens.monitor import VIEWS, LiveMonitorScreen
-from kstellar_tui.screens.prompt import PromptScreen
-from kstellar_tui.themes import STATUS_DEFAULTS, builtin_themes_dir, load_themes
+from kstellar_tui.themes import STATUS_DEFAULTS, ThemeCache, builtin_themes_dir, find_theme, load_themes
 
 FALLBACK_THEME = "dark"
 
@@ -143,7 +142,10 @@ class KStellarApp(App[int]):
                  sandbox_note: str | None = None, clock: Callable[[], float] = time.time,
                  modes: Mapping[str, Callable[[], Screen]] | None = None, start_mode: str | None = None) -> None:
         """`modes` are the other parts' screens by mode name (`setup`, `workloads`, `bindingpolicies`);
-        `start_mode` opens one of them first — guided setup, for a sandbox with no KubeStellar yet."""
+        `start_mode` opens one of them first — guided setup, for a sandbox with no KubeStellar yet;
+        the monitor (and its feed) then start when first shown."""
+        if start_mode in (modes or {}):
+            self.DEFAULT_MODE = start_mode  # read by App.__init__: the first frame is that screen's alone
         super().__init__()
         self.feed = feed
         self.config = config or Config()
@@ -151,14 +153,10 @@ class KStellarApp(App[int]):
         self.clock = clock
         self.monitor: LiveMonitorScreen | None = None
         self.sub_title = " · ".join(filter(None, [sandbox_note, "read-only" if self.read_only else ""]))
-        self._startup_problems: list[str] = []
-        for folder in (builtin_themes_dir(), self.config.themes_dir):
-            self._startup_problems += self._register_themes(folder)[1]
-        self.theme = self._startup_theme(self.config.theme)
-        self.add_mode("monitor", self._make_monitor)
-        for name, make in (modes or {}).items():
+        self._theme_cache = ThemeCache(locations.cache_dir() / "themes.json")
+        self._use_startup_theme()
+        for name, make in {"monitor": self._make_monitor, **(modes or {})}.items():
             self.add_mode(name, make)
-        self._start_mode = start_mode if start_mode in (modes or {}) else None
 
     # -- start and stop --------------------------------------------------------------------------
     def _make_monitor(self) -> LiveMonitorScreen:
@@ -169,13 +167,18 @@ class KStellarApp(App[int]):
 
     def on_mount(self) -> None:
         self.set_keymap(self.config.keymap)
-        for problem in self._startup_problems + [
-                f"config keymap: no binding has the id {key!r}" for key in _unknown_binding_ids(self.config.keymap)]:
-            self.notify(problem, severity="warning", timeout=10)
-        if self._start_mode:
-            self.switch_mode(self._start_mode)
+        self.call_after_refresh(self._after_first_frame)
         if self.config.themes_dir.is_dir():
             self.watch_user_themes()
+
+    def _after_first_frame(self) -> None:
+        """What the first frame does not wait for: reading every theme file, and checking the
+        keymap's ids against the bindings of every screen (which imports the modal screens)."""
+        self._load_all_themes()
+        for module in ("confirm", "help", "prompt"):  # so that their bindings' ids are known
+            importlib.import_module(f"kstellar_tui.screens.{module}")
+        for key in _unknown_binding_ids(self.config.keymap):
+            self.notify(f"config keymap: no binding has the id {key!r}", severity="warning", timeout=10)
 
     @work(group="feed")
     async def _start_feed(self) -> None:
@@ -198,16 +201,51 @@ class KStellarApp(App[int]):
 
     def _register_themes(self, folder: Path) -> tuple[list[str], list[str]]:
         """Register a folder's themes; their names, and an error per broken file."""
-        themes, errors = load_themes(folder)
+        themes, errors = load_themes(folder, self._theme_cache)
         for theme in themes:
             self.register_theme(theme)
         return [theme.name for theme in themes], errors
 
-    def _startup_theme(self, name: str) -> str:
-        if name in self.available_themes:
-            return name
-        self._startup_problems.append(f"config theme {name!r} not found; using {FALLBACK_THEME!r}")
-        return FALLBACK_THEME
+    def _theme_folders(self) -> tuple[Path, Path]:
+        """Registered in this order, so a user theme replaces the app's theme of the same name."""
+        return builtin_themes_dir(), self.config.themes_dir
+
+    def _use_startup_theme(self) -> None:
+        """Make the configured theme current before the stylesheet is first parsed, reading only its file.
+
+        Setting `App.theme` would make Textual parse and apply the whole stylesheet once more, so the
+        first theme is set without its watcher; its classes and CSS variables are set here instead.
+        The other theme files wait for the first frame (`_load_all_themes`)."""
+        for name in (self.config.theme, FALLBACK_THEME, "textual-dark"):  # the last is always there
+            if (theme := find_theme(name, reversed(self._theme_folders()), self._theme_cache)) is not None:
+                self.register_theme(theme)
+            if name in self.available_themes:
+                break
+        self.set_reactive(App.theme, name)
+        dark = self.current_theme.dark
+        self.set_class(dark, "-dark-mode", update=False)
+        self.set_class(not dark, "-light-mode", update=False)
+        self.add_class(f"-theme-{self.current_theme.name}", update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
+
+    def _load_all_themes(self) -> None:
+        """Every theme file, after the first frame: for `:theme`, and to report broken files."""
+        shown = self.current_theme
+        for folder in self._theme_folders():
+            for error in self._register_themes(folder)[1]:
+                self.notify(error, severity="warning", timeout=10)
+        try:
+            self._theme_cache.save()
+        except OSError as exc:  # a read-only cache folder costs the next start a YAML import, nothing more
+            self.log.warning(f"theme cache not saved: {exc}")
+        wanted = self.config.theme
+        if self.theme != wanted and wanted in self.available_themes:
+            self.theme = wanted  # its file is not named after it
+        elif self.theme != wanted:
+            self.notify(f"config theme {wanted!r} not found; using {self.theme!r}", severity="warning", timeout=10)
+        elif self.current_theme != shown:  # another file of the same name replaced it
+            self.refresh_css()
 
     @work(exclusive=True, group="themes")
     async def watch_user_themes(self) -> None:
@@ -223,6 +261,8 @@ class KStellarApp(App[int]):
 
     # -- global actions --------------------------------------------------------------------------
     def action_command_line(self) -> None:
+        from kstellar_tui.screens.prompt import PromptScreen
+
         self.push_screen(PromptScreen(":", suggestions=list(LINE_COMMANDS) + self.theme_commands(),
                                       placeholder="grid, wecs, events, bp, setup, theme NAME, … (:help lists them)"),
                          self._on_command_line)
@@ -235,6 +275,8 @@ class KStellarApp(App[int]):
             await self.run_command(text)
 
     def action_help(self) -> None:
+        from kstellar_tui.screens.help import HelpScreen, live_bindings
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(live_bindings(self.screen), command_usages()))
 

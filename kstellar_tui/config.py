@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from kstellar_tui import locations
 
 MIN_REFRESH_HZ, MAX_REFRESH_HZ = 0.5, 60.0
@@ -36,7 +34,7 @@ class Config:
     """Theme to start with: a name from themes/, the user themes folder, or a Textual built-in."""
 
     refresh_hz: float = 4.0
-    """Repaints per second of the live grid (changed rows only); between 0.5 and 60."""
+    """The live grid's tick, between 0.5 and 60: it repaints changed rows at most twice a tick."""
 
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id → keys (comma-separated), e.g. `grid.explain: enter,d`; `?` in the app lists ids."""
@@ -90,6 +88,8 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    import yaml  # only for a file: without one the app starts without this 10 ms import
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

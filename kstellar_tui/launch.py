@@ -63,11 +63,14 @@ class Choice:
     kubeconfig: str | Callable[[], str] | None = None
 
 
-def _setup_screen(target_factory: Callable[[], Any]) -> Callable[[], Any]:
+def _setup_screen(sandbox: Path | None) -> Callable[[], Any]:
+    """The setup mode's screen, for the sandbox in that state dir or (None) for this machine; its
+    modules load when it first opens, not on the monitor's path to its first frame."""
     def make() -> Any:
         from kstellar_tui.screens.setup_core import SetupCoreScreen
+        from kstellar_tui.setup_runners.target import SetupTarget
 
-        return SetupCoreScreen(target_factory())
+        return SetupCoreScreen(SetupTarget.host() if sandbox is None else SetupTarget.sandbox(sandbox))
     return make
 
 
@@ -99,10 +102,10 @@ def _choose(args: argparse.Namespace) -> Choice:
         from kstellar_tui.core.fleet.demo_feed import DemoFeed
 
         return Choice(DemoFeed(), "demo: a synthetic fleet")
-    from kstellar_tui.core.ingest_feed import IngestFeed
-    from kstellar_tui.core.kube.kubeconfig import KubeConfig, KubeConfigError
+    if not args.sandbox and (args.kubeconfig or any(path.exists() for path in locations.kubeconfig_files())):
+        from kstellar_tui.core.ingest_feed import IngestFeed
+        from kstellar_tui.core.kube.kubeconfig import KubeConfig, KubeConfigError  # YAML: only for a file to read
 
-    if not args.sandbox:
         try:
             contexts = KubeConfig.load(args.kubeconfig).contexts
         except KubeConfigError as exc:
@@ -110,10 +113,8 @@ def _choose(args: argparse.Namespace) -> Choice:
                 return Choice(error=str(exc))
             contexts = {}
         if args.wds in contexts and args.its in contexts:
-            from kstellar_tui.setup_runners.target import SetupTarget
-
             feed = IngestFeed(args.kubeconfig, args.wds, args.its, read_only=args.read_only)
-            return Choice(feed, None, _setup_screen(SetupTarget.host), hub=True, kubeconfig=args.kubeconfig)
+            return Choice(feed, None, _setup_screen(None), hub=True, kubeconfig=args.kubeconfig)
         if args.kubeconfig:
             return Choice(error=f"{args.kubeconfig} has no {args.wds!r} and {args.its!r} contexts; "
                                 "pass --wds/--its, or --sandbox for the embedded sandbox")
@@ -124,11 +125,13 @@ def _sandbox_choice(args: argparse.Namespace, state_dir: Path) -> Choice:
     """A sandbox that has run before is reused as it is; a fresh one starts empty and the app opens
     guided setup, which builds the hub in it step by step (journey 1)."""
     from kstellar_tui.core.ingest_feed import IngestFeed
-    from kstellar_tui.sandbox.admin_client import read_info
-    from kstellar_tui.setup_runners.target import SetupTarget
 
-    info = read_info(state_dir)
-    fresh = not (info and info.ports)
+    fresh = not state_dir.is_dir()
+    if not fresh:  # its HTTP client's imports cost a new machine's first frame 10 ms
+        from kstellar_tui.sandbox.admin_client import read_info
+
+        info = read_info(state_dir)
+        fresh = not (info and info.ports)
 
     def start_sandbox() -> str:
         from kstellar_tui.sandbox import process
@@ -140,5 +143,5 @@ def _sandbox_choice(args: argparse.Namespace, state_dir: Path) -> Choice:
     return Choice(IngestFeed(None, args.wds, args.its, prepare=start_sandbox, read_only=args.read_only,
                              wait_for_hub=True),
                   f"{reason}embedded sandbox ({state_dir})",
-                  _setup_screen(lambda: SetupTarget.sandbox(state_dir)), start_in_setup=fresh,
+                  _setup_screen(state_dir), start_in_setup=fresh,
                   hub=True, kubeconfig=start_sandbox)

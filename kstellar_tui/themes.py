@@ -13,9 +13,11 @@ The app's files live in the repository's top-level `themes/`; a built wheel carr
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-import yaml
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -49,14 +51,55 @@ def builtin_themes_dir() -> Path:
     return packaged if packaged.is_dir() else _PACKAGE_DIR.parent / "themes"
 
 
-def load_theme(path: Path) -> Theme:
-    """One theme file; its name defaults to the file's stem."""
+def _read_yaml(path: Path) -> Any:
+    import yaml  # on use: its import costs more than the rest of reading a theme (see ThemeCache)
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, yaml.YAMLError) as exc:
         raise ThemeError(f"{path}: {exc}") from None
+
+
+class ThemeCache:
+    """What theme files held when last read, by path, modification time and size, in one JSON file:
+    so the app's first frame needs no YAML parser. Only the reading is cached; every theme is still
+    checked as `load_theme` checks it. A cache that cannot be read is ignored."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self._stored: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._stored = {}
+        self._seen: dict[str, Any] = {}
+
+    def read(self, path: Path) -> Any:
+        """The file's data, parsed or as cached while the file is unchanged."""
+        try:
+            stat = path.stat()
+        except OSError as exc:
+            raise ThemeError(f"{path}: {exc}") from None
+        stamp = [stat.st_mtime_ns, stat.st_size]
+        entry = self._stored.get(str(path))
+        data = entry["data"] if isinstance(entry, dict) and entry.get("stamp") == stamp else _read_yaml(path)
+        self._seen[str(path)] = {"stamp": stamp, "data": data}
+        return data
+
+    def save(self) -> None:
+        """Keep the files read since this cache was opened (after reading every folder: the others are gone)."""
+        if self._seen != self._stored:
+            from kstellar_tui.core.atomicfile import atomic_write  # after the first frame: tempfile is 1 ms
+
+            atomic_write(self.path, json.dumps(self._seen, default=str))
+            self._stored = dict(self._seen)
+
+
+def load_theme(path: Path, cache: ThemeCache | None = None) -> Theme:
+    """One theme file; its name defaults to the file's stem."""
+    data = _read_yaml(path) if cache is None else cache.read(path)
     if not isinstance(data, dict):
         raise ThemeError(f"{path}: a theme file must be a mapping of Theme fields")
+    data = dict(data)  # the cache's copy stays as the file said
     unknown = sorted(set(data) - _THEME_FIELDS)
     if unknown:
         raise ThemeError(f"{path}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_THEME_FIELDS))})")
@@ -77,7 +120,7 @@ def load_theme(path: Path) -> Theme:
         raise ThemeError(f"{path}: {exc}") from None
 
 
-def load_themes(directory: Path) -> tuple[list[Theme], list[str]]:
+def load_themes(directory: Path, cache: ThemeCache | None = None) -> tuple[list[Theme], list[str]]:
     """Every `*.yaml`/`*.yml` theme in a folder, sorted by file name, and an error per broken file.
 
     A broken user theme must not keep the app from starting, so errors are returned, not raised.
@@ -87,7 +130,22 @@ def load_themes(directory: Path) -> tuple[list[Theme], list[str]]:
     if directory.is_dir():
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
             try:
-                themes.append(load_theme(path))
+                themes.append(load_theme(path, cache))
             except ThemeError as exc:
                 errors.append(str(exc))
     return themes, errors
+
+
+def find_theme(name: str, folders: Iterable[Path], cache: ThemeCache | None = None) -> Theme | None:
+    """The theme `name` from the first of `folders` holding a good file named after it, else None.
+
+    Start-up reads only this one file: the others wait until the app has painted."""
+    for folder in folders:
+        for path in (folder / f"{name}.yaml", folder / f"{name}.yml"):
+            if path.is_file():
+                try:
+                    theme = load_theme(path, cache)
+                except ThemeError:
+                    return None  # reported when the whole folder is read
+                return theme if theme.name == name else None
+    return None

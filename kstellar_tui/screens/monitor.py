@@ -1,8 +1,9 @@
 """The live monitor: every workload on every WEC, the WEC chips, the event log and the explain pane.
 
 Diffs arrive as `LiveMonitorScreen.GridUpdated` messages, posted from any thread by the feed; each
-is applied to the GridModel at once (microseconds) while repainting waits for the next tick
-(`refresh_hz`), so a burst of diffs costs one frame. The screen does no I/O itself: explaining,
+is applied to the GridModel at once (microseconds) and painted right after, unless the last repaint
+for diffs is less than half a tick (`refresh_hz`) old: then at that time, so a burst of diffs costs
+one frame. The screen does no I/O itself: explaining,
 reading YAML, deleting, redeploying and editing go through the feed in workers; each change is
 offered only when the feed can make it and the app is not read-only, and each is confirmed.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.actions import SkipAction
@@ -21,20 +22,23 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Input, Static
+from textual.widgets import ContentSwitcher, Header, Input, Static
 
 from kstellar_tui.core.fleet.gridmodel import (
     SORT_KEYS, Column, Feed, FilterError, GridDiff, GridModel, Row, parse_filter,
 )
 from kstellar_tui.core.fleet.states import CellState, summarize
-from kstellar_tui.screens.confirm import ConfirmDeleteScreen
-from kstellar_tui.screens.edit import ObjectEditor
-from kstellar_tui.screens.prompt import PromptScreen
 from kstellar_tui.themes import STATUS_VARIABLES
 from kstellar_tui.widgets.cluster_strip import ClusterStrip
 from kstellar_tui.widgets.detail_pane import DetailPane
 from kstellar_tui.widgets.event_log import EventLog
+from kstellar_tui.widgets.footer import Footer
 from kstellar_tui.widgets.status_grid import StatusGrid
+
+if TYPE_CHECKING:  # imported where first used: the first frame needs neither
+    from textual.widgets import DataTable
+
+    from kstellar_tui.screens.edit import ObjectEditor
 
 SORT_ORDER = tuple(SORT_KEYS)
 VIEWS = ("grid", "wecs", "events")
@@ -43,6 +47,11 @@ MUTATIONS = {"delete": ("delete",), "delete_policy": ("explain", "delete"), "red
              "edit": ("get_yaml", "apply_yaml")}
 GRID_ACTIONS = frozenset({"filter", "sort", "reverse_sort", *MUTATIONS})  # offered only while the grid shows
 SEPARATOR = "  │  "
+CLOCK_SECONDS = 1.0
+DIFF_PAINT_GAP = 0.5
+"""Repaints for diffs are at least this many ticks (1/refresh_hz) apart. Less than one: diffs come
+once a tick (the ingest child's rhythm), and a gap of a whole tick would keep whatever delay the
+first of them had for all the others (half a tick on average, as with a plain tick timer)."""
 WEC_COLUMNS = ("WEC", "connection", "available", "events/s", "since", "labels", "detail")
 FILTER_HELP = "filter: regex on namespace/name kind · !regex excludes · -l app=payments selects by label"
 
@@ -87,27 +96,52 @@ class LiveMonitorScreen(Screen):
         self._filter_error = ""
         self._cursor_text: tuple = ()
         self._view = "grid"
-        self._editor = ObjectEditor(feed)
+        self._editor: ObjectEditor | None = None  # made on the first edit; it remembers failed attempts
+        self._diffs_painted_at = 0.0  # time.monotonic() of the last repaint for diffs
+        self._flush_due = False  # one is scheduled
 
     def compose(self) -> ComposeResult:
+        """What the first frame shows; the WEC table, the explain pane and the filter box are
+        mounted when first used, so start-up does not style widgets no one has asked for."""
         yield Header()
         yield ClusterStrip(clock=self._clock, id="clusters")
         with Horizontal(id="monitor-main"):
             with ContentSwitcher(initial="grid", id="views"):
                 yield StatusGrid(self.model, id="grid")
-                yield DataTable(cursor_type="row", zebra_stripes=True, id="wecs")
-            yield DetailPane(id="detail")
         yield Static(id="cursor-info")
-        yield Input(placeholder=FILTER_HELP, id="filter")
         yield EventLog(id="events")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#wecs", DataTable)
-        for label in WEC_COLUMNS:
-            table.add_column(label, key=label)
-        self.set_interval(1 / self.refresh_hz, self.flush)
+        # for what changes without diffs (the WEC chips' "5s ago"), never more often than refresh_hz
+        self.set_interval(max(CLOCK_SECONDS, 1 / self.refresh_hz), self.flush)
         self.grid.focus()
+
+    def _wecs_table(self) -> DataTable:
+        from textual.widgets import DataTable
+
+        table = self.query_one_optional("#wecs", DataTable)
+        if table is None:
+            table = DataTable(cursor_type="row", zebra_stripes=True, id="wecs")
+            table.display = False  # until the switcher shows it
+            for label in WEC_COLUMNS:
+                table.add_column(label, key=label)
+            self.query_one("#views", ContentSwitcher).mount(table)
+        return table
+
+    def _detail_pane(self) -> DetailPane:
+        pane = self.query_one_optional(DetailPane)
+        if pane is None:
+            pane = DetailPane(id="detail")
+            self.query_one("#monitor-main").mount(pane)
+        return pane
+
+    def _filter_box(self) -> Input:
+        box = self.query_one_optional("#filter", Input)
+        if box is None:
+            box = Input(placeholder=FILTER_HELP, id="filter")
+            self.mount(box, after="#cursor-info")
+        return box
 
     @property
     def grid(self) -> StatusGrid:
@@ -128,6 +162,17 @@ class LiveMonitorScreen(Screen):
         self._pending_dropped += int(diff.get("events_dropped") or 0)
         for problem in diff.get("problems") or ():
             self.notify(str(problem), severity="warning", timeout=10)
+        if not self._flush_due:
+            self._flush_due = True
+            wait = self._diffs_painted_at + DIFF_PAINT_GAP / self.refresh_hz - time.monotonic()
+            if wait > 0:
+                self.set_timer(wait, self._paint_diffs)
+            else:
+                self.call_later(self._paint_diffs)  # after the diffs already queued: one frame for them all
+
+    def _paint_diffs(self) -> None:
+        self._flush_due, self._diffs_painted_at = False, time.monotonic()
+        self.flush()
 
     def _log_connection_changes(self, columns: list[Column]) -> None:
         now = self._clock()
@@ -139,7 +184,7 @@ class LiveMonitorScreen(Screen):
             self._connections[column.name] = column.connection
 
     def flush(self) -> None:
-        """The tick: repaint what changed since the last one."""
+        """Repaint what changed since the last repaint."""
         self.grid.flush()
         self.query_one(ClusterStrip).show(self.model.columns)
         if self._seen_columns != self.model.columns_version:
@@ -153,7 +198,7 @@ class LiveMonitorScreen(Screen):
 
     def _fill_wecs(self) -> None:
         """The WEC table; updated in place while the WECs stay the same, so its cursor stays put."""
-        table = self.query_one("#wecs", DataTable)
+        table = self._wecs_table()
         rows = {c.name: _wec_row(c) for c in self.model.columns}
         if [key.value for key in table.rows] != list(rows):
             table.clear()
@@ -196,7 +241,7 @@ class LiveMonitorScreen(Screen):
 
     # -- explain ---------------------------------------------------------------------------------
     def on_status_grid_cell_selected(self, message: StatusGrid.CellSelected) -> None:
-        detail = self.query_one(DetailPane)
+        detail = self._detail_pane()
         detail.display = True
         detail.show_loading(f"{message.row.kind} {message.row.title}", message.cluster)
         self.explain(message.row_key, message.cluster, f"{message.row.kind} {message.row.title}")
@@ -204,7 +249,7 @@ class LiveMonitorScreen(Screen):
     @work(exclusive=True, group="explain")
     async def explain(self, row_key: str, cluster: str, workload: str) -> None:
         """The chain first (the store answers at once), then the YAML in the WDS and on the WEC."""
-        detail = self.query_one(DetailPane)
+        detail = self._detail_pane()
         try:
             explanation: dict[str, Any] = await self.feed.explain(row_key, cluster)
         except Exception as exc:  # the feed talks to clusters: any failure is shown, not raised
@@ -223,7 +268,7 @@ class LiveMonitorScreen(Screen):
 
     # -- filter and sort -------------------------------------------------------------------------
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self._filter_box()
         box.display = True
         box.focus()
 
@@ -240,7 +285,7 @@ class LiveMonitorScreen(Screen):
 
     def set_filter(self, text: str) -> bool:
         """Filter the grid; on a bad filter keep the last good one, show why and return False."""
-        box = self.query_one("#filter", Input)
+        box = self._filter_box()
         if box.value != text:
             box.value = text  # also fires Input.Changed, which lands back here with the same text
         try:
@@ -279,18 +324,18 @@ class LiveMonitorScreen(Screen):
         if name == "events":
             self.maximize(self.query_one(EventLog))
             return
-        self.query_one("#views", ContentSwitcher).current = name
         if name == "wecs":
             self._fill_wecs()
+        self.query_one("#views", ContentSwitcher).current = name
         self.query_one("#" + name).focus()
 
     def action_back(self) -> None:
         """Close what is open, innermost first; with nothing open, let the app go back."""
-        detail = self.query_one(DetailPane)
-        box = self.query_one("#filter", Input)
-        if detail.display:
+        detail = self.query_one_optional(DetailPane)
+        box = self.query_one_optional("#filter", Input)
+        if detail is not None and detail.display:
             detail.display = False
-        elif box.display or self.grid.filter is not None or self._filter_error:
+        elif box is not None and (box.display or self.grid.filter is not None or self._filter_error):
             box.display = False
             self.set_filter("")
             self.grid.focus()
@@ -323,6 +368,8 @@ class LiveMonitorScreen(Screen):
                           "the same spec once the delete has finished.")
 
     def _confirm(self, what: str, name: str, key: str, verb: str, consequence: str) -> None:
+        from kstellar_tui.screens.confirm import ConfirmDeleteScreen
+
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.change(verb, key, what)
@@ -345,6 +392,7 @@ class LiveMonitorScreen(Screen):
     async def action_delete_policy(self) -> None:
         """The policies that select this cell come from its explanation; with several, the user picks one."""
         from kstellar_tui.core.fleet.store import KS_GROUP, row_key  # on use: the store costs 17 ms of start-up
+        from kstellar_tui.screens.prompt import PromptScreen
 
         cell = self.grid.cursor_cell
         if cell is None:
@@ -372,9 +420,12 @@ class LiveMonitorScreen(Screen):
 
     @work(exclusive=True, group="edit")
     async def action_edit(self) -> None:
+        from kstellar_tui.screens.edit import ObjectEditor
+
         row = self._cursor_row()
         if row is None:
             return
+        self._editor = self._editor or ObjectEditor(self.feed)
         result = await self._editor.edit(self.app, row.key, f"{row.kind} {row.title}")
         self.notify(result.message, severity=result.severity, timeout=30 if result.severity == "error" else 5)
 

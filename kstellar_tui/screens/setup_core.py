@@ -8,12 +8,13 @@ from dataclasses import replace
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Button, Header, Input, Label, Select, Static
 
 from kstellar_tui.core.setup.options import KUBESTELLAR_VERSION, SetupOptions
 from kstellar_tui.core.setup.plan import CORE
 from kstellar_tui.core.setup.prereqs import PLATFORMS
 from kstellar_tui.screens.setup_run import SetupRunScreen
+from kstellar_tui.widgets.footer import Footer
 
 
 class SetupCoreScreen(SetupRunScreen):

@@ -13,13 +13,14 @@ from textual.app import ComposeResult, UnknownModeError
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
 
 from kstellar_tui.core.setup.options import OptionsError, SetupOptions, WecSpec, parse_labels
 from kstellar_tui.core.setup.plan import WECS, label_step
 from kstellar_tui.core.setup.registration import Registration, registrations
 from kstellar_tui.screens.setup_run import SetupRunScreen
 from kstellar_tui.setup_runners.target import SetupTarget
+from kstellar_tui.widgets.footer import Footer
 
 COLUMNS = ("WEC", "CSR", "accepted", "joined", "available", "labels")
 DEFAULT_LABELS = "location-group=edge, name={name}"

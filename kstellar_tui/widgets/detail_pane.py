@@ -44,20 +44,22 @@ class DetailPane(VerticalScroll):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # made here, not in compose, so the pane can be filled in the moment it is mounted
+        self._parts = Static(id="detail-title"), Static(id="detail-chain"), Static(id="detail-yaml")
+
     def compose(self):
-        yield Static(id="detail-title")
-        yield Static(id="detail-chain")
-        yield Static(id="detail-yaml")
+        yield from self._parts
 
     @property
     def text(self) -> str:
         """Everything the pane shows, as plain text (for tests and copying)."""
-        return "\n".join(str(static.visual) for static in self.query(Static))
+        return "\n".join(str(static.visual) for static in self._parts)
 
     def _set(self, title: Content, chain: Content = Content(), yaml: str = "") -> None:
-        self.query_one("#detail-title", Static).update(title)
-        self.query_one("#detail-chain", Static).update(chain)
-        self.query_one("#detail-yaml", Static).update(Content(yaml))
+        for static, content in zip(self._parts, (title, chain, Content(yaml))):
+            static.update(content)
         self.scroll_home(animate=False)
 
     def show_loading(self, workload: str, cluster: str) -> None:

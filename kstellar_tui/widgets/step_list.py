@@ -43,10 +43,10 @@ class StepRow(Vertical, can_focus=True):
         self.note = ""
 
     def compose(self) -> ComposeResult:
+        """The progress bar is mounted by the first wait: a dozen hidden bars would cost the first frame."""
         yield Static(self._title(), classes="step-title", markup=False)
         yield Static(f"$ {self.step.command}", classes="step-command", markup=False)
         yield Static("", classes="step-note", markup=False)
-        yield ProgressBar(show_eta=False)
 
     def _title(self) -> str:
         return f"{GLYPHS[self.state]} {self.step.title}"
@@ -62,7 +62,11 @@ class StepRow(Vertical, can_focus=True):
 
     def progress(self, elapsed: float, timeout: float, detail: str) -> None:
         self.add_class("-waiting")
-        self.query_one(ProgressBar).update(total=timeout, progress=elapsed)
+        bar = self.query_one_optional(ProgressBar)
+        if bar is None:
+            bar = ProgressBar(show_eta=False)
+            self.mount(bar)
+        bar.update(total=timeout, progress=elapsed)
         self.query_one(".step-note", Static).update(detail)
 
 

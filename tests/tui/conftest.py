@@ -28,10 +28,11 @@ def utc() -> Iterator[None]:
 
 
 def make_app(*, clusters: int = 12, workloads: int = 60, config: Config | None = None,
-             read_only: bool = False, sandbox_note: str | None = "sandbox: demo") -> KStellarApp:
+             read_only: bool = False, sandbox_note: str | None = "sandbox: demo", **modes) -> KStellarApp:
+    """`modes`: KStellarApp's `modes` and `start_mode`."""
     feed = DemoFeed(clusters, workloads, interval=None)
     return KStellarApp(feed, config=config or Config(refresh_hz=30), read_only=read_only,
-                       sandbox_note=sandbox_note, clock=lambda: FROZEN_NOW)
+                       sandbox_note=sandbox_note, clock=lambda: FROZEN_NOW, **modes)
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 5.0) -> None:

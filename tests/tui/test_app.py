@@ -9,7 +9,6 @@ from kstellar_tui.core.fleet.states import CellState
 from kstellar_tui.screens.help import HelpScreen
 from kstellar_tui.screens.prompt import PromptScreen
 from kstellar_tui.themes import STATUS_VARIABLES
-from kstellar_tui.widgets.status_grid import state_component
 from tests.tui.conftest import SIZE, make_app, started, wait_until
 
 
@@ -79,13 +78,16 @@ async def test_theme_switch_rebuilds_the_grid_colours():
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot)
         grid = app.monitor.grid
-        ready = lambda: grid.get_component_rich_style(state_component(CellState.READY)).color  # noqa: E731
-        assert ready().triplet.hex == app.get_theme("dark").variables[STATUS_VARIABLES[CellState.READY]]
+
+        def ready() -> str:  # the colour of a Ready cell as painted
+            cells = [segment for y in range(3, 20) for segment in grid.render_line(y) if segment.text.strip() == "✓"]
+            return cells[0].style.color.triplet.hex
+
+        assert ready() == app.get_theme("dark").variables[STATUS_VARIABLES[CellState.READY]]
         await app.run_command(":theme light")
         await pilot.pause()
         assert app.theme == "light"
-        assert ready().triplet.hex == app.get_theme("light").variables[STATUS_VARIABLES[CellState.READY]]
-        assert any(segment.style.color == ready() for segment in grid.render_line(3) if segment.text.strip() == "✓")
+        assert ready() == app.get_theme("light").variables[STATUS_VARIABLES[CellState.READY]]
         assert not await app.run_command("theme nope")
 
 
@@ -124,6 +126,24 @@ async def test_modes_added_by_other_parts_open_from_the_command_line():
         assert isinstance(app.screen, PolicyScreen) and PolicyScreen.shown == "payments"
         await pilot.press("escape")
         assert app.current_mode == "monitor"
+
+
+async def test_a_start_mode_is_the_first_screen_and_the_monitor_starts_when_first_shown():
+    from textual.screen import Screen
+    from textual.widgets import Static
+
+    class SetupScreen(Screen):
+        def compose(self):
+            yield Static("Step 1 — core components")
+
+    app = make_app(modes={"setup": SetupScreen}, start_mode="setup")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, SetupScreen))
+        await pilot.pause()
+        assert app.monitor is None and app.screen_stack == [app.screen]  # no monitor behind it, no feed yet
+        await pilot.press("escape")
+        await started(pilot)
+        assert app.current_mode == "monitor" and app.screen is app.monitor
 
 
 async def test_screenshot_from_the_key_lands_in_the_data_dir():

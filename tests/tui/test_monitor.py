@@ -299,6 +299,13 @@ async def test_diffs_posted_from_another_thread_arrive_in_order():
         assert app.monitor.model.columns == model.columns
 
 
+async def test_a_diff_after_a_quiet_spell_is_painted_without_waiting_for_the_tick():
+    app = make_app(config=Config(refresh_hz=0.5))  # a tick of two seconds
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.monitor is not None and app.monitor.model.row_count > 0)
+        await wait_until(pilot, lambda: bool(app.monitor.grid.rows), timeout=1.0)  # well before the tick
+
+
 async def test_wec_table_updates_in_place_and_keeps_its_cursor():
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

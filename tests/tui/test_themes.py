@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kstellar_tui.core.fleet.states import CellState
-from kstellar_tui.themes import STATUS_DEFAULTS, STATUS_VARIABLES, ThemeError, builtin_themes_dir, load_theme, load_themes
+from kstellar_tui.themes import (
+    STATUS_DEFAULTS, STATUS_VARIABLES, ThemeCache, ThemeError, builtin_themes_dir, find_theme, load_theme, load_themes,
+)
 
 
 def test_shipped_themes_define_every_status_colour():
@@ -53,3 +55,36 @@ def test_a_folder_loads_the_good_and_reports_the_bad(tmp_path):
     assert [t.name for t in themes] == ["good"]
     assert len(errors) == 1 and "bad.yml" in errors[0]
     assert load_themes(tmp_path / "absent") == ([], [])
+
+
+def test_start_up_finds_a_theme_by_its_file_name_and_reads_nothing_else(tmp_path):
+    user, ours = tmp_path / "user", tmp_path / "ours"
+    for folder, colour in ((user, "#111111"), (ours, "#222222")):
+        folder.mkdir()
+        (folder / "mine.yml").write_text(f"primary: '{colour}'\n")
+    (ours / "broken.yaml").write_text("primary: [\n")
+    (ours / "renamed.yaml").write_text("name: other\nprimary: '#333333'\n")
+    assert find_theme("mine", [user, ours]).primary == "#111111"  # the first folder wins
+    assert find_theme("renamed", [ours]) is None  # its theme is called "other": found by the full read
+    assert find_theme("absent", [user, ours]) is None
+
+
+def test_the_theme_cache_follows_edits_and_survives_a_broken_cache(tmp_path):
+    theme_file, cache_file = tmp_path / "mine.yaml", tmp_path / "cache" / "themes.json"
+    theme_file.write_text("primary: '#123456'\n")
+    cache = ThemeCache(cache_file)
+    assert load_theme(theme_file, cache).primary == "#123456"
+    cache.save()
+    assert load_theme(theme_file, ThemeCache(cache_file)).primary == "#123456"  # from the cache
+
+    theme_file.write_text("primary: '#abcdef'\nvariables: {status-ready: '#00ff00'}\n")  # edited: read again
+    theme = load_theme(theme_file, ThemeCache(cache_file))
+    assert (theme.primary, theme.variables) == ("#abcdef", {"status-ready": "#00ff00"})
+
+    theme_file.write_text("primary: not-a-colour\n")  # a bad edit is reported, cached or not
+    with pytest.raises(ThemeError, match="'primary'"):
+        load_theme(theme_file, ThemeCache(cache_file))
+
+    cache_file.write_text("{not json")
+    theme_file.write_text("primary: '#654321'\n")
+    assert load_theme(theme_file, ThemeCache(cache_file)).primary == "#654321"
