@@ -120,6 +120,7 @@ class FleetWatcher:
     def _stop(self, key: tuple[str, Resource]) -> None:
         loop, thread = self._loops.pop(key)
         loop.stop()
+        self.store.forget(self._cluster_for(key[0]), key[1])
 
     def wec_context(self, cluster: str) -> str | None:
         """The context that reaches a WEC: mapped in config, else one named after the cluster."""
@@ -197,6 +198,8 @@ class FleetWatcher:
         kind, source, resource = item[0], item[1], item[2]
         source_name = self._cluster_for(source)
         if kind == "state":
+            if (source, resource) not in self._loops:
+                return False  # queued before its loop was stopped: forgotten, it must not come back
             self.store.connection(source_name, resource, *item[3:])
             if item[3] is ConnState.SYNCED:
                 self.problems.pop((source, resource), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from kstellar_tui.core.fleet.gridmodel import FilterError, GridModel, parse_filter
@@ -140,3 +141,12 @@ def test_bad_filters_raise_a_clear_error(text):
 ])
 def test_sort(model, sort, descending, expected):
     assert [model.row(i).key for i in model.view(sort=sort, descending=descending)] == expected
+
+
+def test_equal_messages_decoded_apart_are_kept_once(model):
+    """400,000 cells say a handful of things: one string each, not one per cell (UI memory)."""
+    line = orjson.dumps({"cells": [[A, "c3", S.READY, "1/1 available"], [B, "c2", S.READY, "1/1 available"]]})
+    model.apply(orjson.loads(line))
+    a, b = (model.row(i) for i in range(2))
+    assert a.messages["c3"] == b.messages["c2"] == "1/1 available"
+    assert a.messages["c3"] is b.messages["c2"]

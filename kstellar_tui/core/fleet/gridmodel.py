@@ -10,12 +10,15 @@ the feed is the producer half of the same contract.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kstellar_tui.core.fleet.selectors import Selector, SelectorError, parse_selector
 from kstellar_tui.core.fleet.states import RANKED, CellState, summarize
+
+if TYPE_CHECKING:  # imported by parse_filter when a selector is typed: not on the TUI's path to its first frame
+    from kstellar_tui.core.fleet.selectors import Selector
 
 GridDiff = Mapping[str, Any]
 """A GridDiff as the contract defines it (`columns`, `rows`, `removed`, `cells`; all optional).
@@ -130,6 +133,8 @@ def parse_filter(text: str) -> RowFilter | None:
     if invert:
         body = body[1:].lstrip()
     if body == "-l" or body.startswith("-l "):
+        from kstellar_tui.core.fleet.selectors import SelectorError, parse_selector
+
         try:
             return RowFilter(text, selector=parse_selector(body[2:].strip()), invert=invert)
         except SelectorError as exc:
@@ -259,7 +264,8 @@ class GridModel:
             row.states[column] = state
         if message_changed:
             if message:
-                row.messages[cluster] = message
+                # one string for all the cells saying the same: each decoded message is a new one
+                row.messages[cluster] = sys.intern(message)
             else:
                 del row.messages[cluster]
         row.version += 1

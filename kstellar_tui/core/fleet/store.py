@@ -25,6 +25,9 @@ from kstellar_tui.core.fleet.states import CellState
 from kstellar_tui.core.kube.watch import ConnState, Resource, decode_events, event_head
 
 POOL_LIMIT = 100_000  # distinct shared values FleetStore._same keeps
+# Cells a drain recomputes for rows held back by a hub list: at 200 WECs all 400,000 at once took
+# seconds and ~60 MB of tuples and diff at the store's fullest; in slices, ticks keep their pace.
+REDO_CELLS = 40_000
 MANIFESTWORK_LIMIT = 512000  # bytes; the OCM webhook refuses larger ManifestWorks
 LABEL_VALUE_LIMIT = 63  # the BindingPolicy name becomes a label value on every ManifestWork
 
@@ -32,6 +35,7 @@ KS_GROUP = "control.kubestellar.io"
 _WORST_CONNECTION = (ConnState.OFFLINE, ConnState.STALE, ConnState.CONNECTING, ConnState.SYNCING,
                      ConnState.SYNCED)
 _OUTAGE = (ConnState.STALE, ConnState.OFFLINE)
+_LISTING = (ConnState.CONNECTING, ConnState.SYNCING)
 _HEALTH_STATE = {Health.READY: CellState.READY, Health.PROGRESSING: CellState.PROGRESSING,
                  Health.DEGRADED: CellState.DEGRADED}
 
@@ -141,6 +145,9 @@ class FleetStore:
         self._dirty_cells: set[tuple[str, str]] = set()
         self._dirty_columns: set[str] = set()
         self._columns_changed = True
+        self._listed: set[tuple[str, Resource]] = set()  # watches that have completed a list once
+        self._recompute_all = False  # cells were held back while a hub list was in its first pass
+        self._redo_rows: set[str] = set()  # rows still to recompute after that, REDO_CELLS a drain
 
     # ------------------------------------------------------------------------------------------
     # Input
@@ -216,11 +223,49 @@ class FleetStore:
         conns = self.connections[source]
         old = conns.get(resource)
         conns[resource] = Connection(state, detail, since)
+        if old is not None and state not in _LISTING:
+            self._first_list_ended(source, resource, old)
+        if state is ConnState.SYNCED:
+            self._listed.add((source, resource))
         # Cells read a WEC's connections only for whether it is watched at all and for outages: a
         # column of 2,000 cells is not recomputed for connecting → syncing → synced.
         if source not in (self.wds, self.its) and (old is None or state in _OUTAGE or old.state in _OUTAGE):
             self._dirty_columns.add(source)
         self._columns_changed = True
+
+    def forget(self, source: str, resource: Resource) -> None:
+        """A watch was stopped (its kind or cluster is no longer wanted): it neither holds cells
+        back nor counts in the cluster's connection any more."""
+        old = self.connections.get(source, {}).pop(resource, None)
+        if old is not None:
+            self._first_list_ended(source, resource, old)
+            self._columns_changed = True
+        self._listed.discard((source, resource))  # a watch started again lists anew
+
+    def _first_list_ended(self, source: str, resource: Resource, old: Connection) -> None:
+        """A WEC column held back by this watch's first list (see `_held`) is computed now (cells
+        held back by a hub list are, by drain(), once no hub list holds them)."""
+        if source not in (self.wds, self.its) and old.state in _LISTING and (source, resource) not in self._listed:
+            self._dirty_columns.add(source)
+
+    def _held(self) -> frozenset[str] | None:
+        """What drain() leaves for later: None for every cell, while a list of the hub's own objects
+        (ITS, Bindings, BindingPolicies) is in its first pass; else the WEC columns one of whose
+        watches is. Until a list has been read once, its cells would only pass through states the
+        fleet is not in ("no ManifestWork yet", "missing" for copies not listed yet), each costing a
+        computation per page: at 200 WECs the initial sync computed every cell about five times. A
+        cell is computed once the lists it reads are in. The WDS's workload kinds hold nothing: cells
+        read them only for drift, and a kind bound later must not hold the whole grid."""
+        held = set()
+        for source, conns in self.connections.items():
+            for resource, conn in conns.items():
+                if conn.state not in _LISTING or (source, resource) in self._listed:
+                    continue
+                if source not in (self.wds, self.its):
+                    held.add(source)
+                elif self._role(source, resource) != "workload":
+                    return None
+        return frozenset(held)
 
     # ------------------------------------------------------------------------------------------
     # Indexing
@@ -473,19 +518,42 @@ class FleetStore:
     def column_names(self) -> list[str]:
         return sorted(self.clusters)
 
-    def drain(self) -> dict | None:
-        """Recompute dirty cells; return the GridDiff of what changed, or None when nothing did."""
+    def drain(self, hold: bool = True) -> dict | None:
+        """Recompute dirty cells; return the GridDiff of what changed, or None when nothing did.
+
+        With `hold`, cells whose lists are in their first pass are left for later (`_held`); without
+        it (a one-off snapshot), every cell is brought up to date with what has arrived."""
         self.settle()
         columns = self.column_names()
-        targets: set[tuple[str, str]] = set(self._dirty_cells)
-        for key in self._dirty_rows:
-            targets.update((key, c) for c in columns)
-            targets.update((key, c) for c in self.cells.get(key, ()))
-        if self._dirty_columns:
-            for key in self.cells:
-                targets.update((key, c) for c in self._dirty_columns)
+        held = self._held()
+        if held is None or (held and not hold):
+            self._recompute_all = True
+        if not hold:
+            held = frozenset()
+        if held is None:
+            open_columns: list[str] = []
+            targets: set[tuple[str, str]] = set()
+        else:
+            open_columns = [c for c in columns if c not in held] if held else columns
+            targets = {cell for cell in self._dirty_cells if cell[1] not in held} if held else set(self._dirty_cells)
+            for key in self._dirty_rows:
+                targets.update((key, c) for c in open_columns)
+                targets.update((key, c) for c in self.cells.get(key, ()) if c not in held)
+            dirty_columns = self._dirty_columns - held
+            if self._recompute_all:
+                self._redo_rows.update(self.cells)
+                self._recompute_all = False
+            rows_left = len(self._redo_rows) if not hold else REDO_CELLS // max(1, len(open_columns))
+            while self._redo_rows and rows_left > 0:
+                key = self._redo_rows.pop()
+                targets.update((key, c) for c in open_columns)
+                rows_left -= 1
+            if dirty_columns:
+                for key in self.cells:
+                    targets.update((key, c) for c in dirty_columns)
         changed_rows = self._dirty_rows
-        touched_rows = {key for key, _ in targets} | changed_rows
+        # held cells' rows too: a row shown only through a ManifestWork must exist when its cells come
+        touched_rows = {key for key, _ in self._dirty_cells} | {key for key, _ in targets} | changed_rows
         self._dirty_rows = set()
         self._dirty_cells.clear()
         self._dirty_columns.clear()
@@ -503,7 +571,7 @@ class FleetStore:
             if key not in self.cells:
                 self.cells[key] = {}
                 rows.append(self.row_info(key))
-                targets.update((key, c) for c in columns)
+                targets.update((key, c) for c in open_columns)
             elif key in changed_rows:
                 rows.append(self.row_info(key))
         for key, cluster in targets:
@@ -644,7 +712,7 @@ class FleetStore:
     # ------------------------------------------------------------------------------------------
     def snapshot(self) -> dict:
         """Everything as plain data, shaped for `status -o json`."""
-        self.drain()
+        self.drain(hold=False)
         columns = self.column_names()
         clusters = []
         for name in columns:
