@@ -22,6 +22,7 @@ Explain reads the store, so it is answered on the pump thread; the other ops tal
 from __future__ import annotations
 
 import argparse
+import select
 import sys
 import threading
 import time
@@ -165,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         kubeconfig = _hub_kubeconfig(args)
+        if kubeconfig is None:
+            return 0  # the UI went away while we waited for the hub
         watcher = FleetWatcher(kubeconfig, wds=args.wds, its=args.its)
         actions = ObjectActions(kubeconfig, wds=args.wds, its=args.its, read_only=args.read_only,
                                 wec_context=watcher.wec_context)
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _hub_kubeconfig(args: argparse.Namespace):
-    """The kubeconfig once it has the WDS and ITS contexts.
+    """The kubeconfig once it has the WDS and ITS contexts; None when the UI went away meanwhile.
 
     On a fresh sandbox they appear while guided setup runs, so the monitor waits for them (saying
     so once) instead of failing; an unreadable kubeconfig is still fatal."""
@@ -202,7 +205,20 @@ def _hub_kubeconfig(args: argparse.Namespace):
                 f"waiting for the {' and '.join(missing)} contexts: run guided setup (:setup)"]}) + b"\n")
             sys.stdout.buffer.flush()
             said = True
-        time.sleep(HUB_POLL)  # a file that another process writes: nothing to wait on but time
+        if _stdin_closed(HUB_POLL):
+            return None
+
+
+def _stdin_closed(timeout: float) -> bool:
+    """Wait up to `timeout` (the kubeconfig is a file another process writes: nothing to wait on
+    but time) and say whether stdin closed: an app killed with SIGKILL leaves only that sign, and
+    its child must not outlive it. Requests already sent stay buffered for the reader."""
+    deadline = time.monotonic() + timeout
+    readable, _, _ = select.select([sys.stdin.buffer], [], [], timeout)
+    if readable and not sys.stdin.buffer.peek(1):
+        return True
+    time.sleep(max(0.0, deadline - time.monotonic()))
+    return False
 
 
 def _describe(resource, line: bytes) -> tuple[str, str] | None:
