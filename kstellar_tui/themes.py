@@ -54,8 +54,10 @@ def builtin_themes_dir() -> Path:
 def _read_yaml(path: Path) -> Any:
     import yaml  # on use: its import costs more than the rest of reading a theme (see ThemeCache)
 
+    from kstellar_tui.core.safe_yaml import safe_load_fast
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return safe_load_fast(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ThemeError(f"{path}: {exc}") from None
 

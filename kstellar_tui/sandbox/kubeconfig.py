@@ -13,10 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from kstellar_tui.core.safe_yaml import safe_load_fast
 from kstellar_tui.sandbox.credentials import write_private_file
 
 PREFERRED_CONTEXTS = ("wds1", "its1", "kind-kubeflex")
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def server_url(port: int, *, host: str = "127.0.0.1", tls: bool = True) -> str:
@@ -62,7 +62,7 @@ def _current_context(path: Path, names: list[str]) -> str:
 
 def _previous_context(path: Path) -> str | None:
     try:
-        loaded = yaml.load(path.read_text(), Loader=_YAML_LOADER)  # libyaml: read at every cluster added
+        loaded = safe_load_fast(path.read_text())  # libyaml: read at every cluster added
     except (OSError, yaml.YAMLError):
         return None
     return loaded.get("current-context") if isinstance(loaded, dict) else None

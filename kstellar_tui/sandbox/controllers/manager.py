@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 
 import yaml
 
+from kstellar_tui.core.safe_yaml import safe_load_fast
 from kstellar_tui.sandbox import core_chart
 from kstellar_tui.sandbox.apiserver import discovery
 from kstellar_tui.sandbox.controllers import space_setup
@@ -64,7 +65,6 @@ _TOPOLOGY_KINDS = frozenset({kinds.CONTROL_PLANE, kinds.MANAGED_CLUSTER, kinds.M
 # the hub's bootstrap token and a WEC's bootstrap kubeconfig.
 _WORKLOAD_KINDS = frozenset({kinds.JOB, kinds.DEPLOYMENT})
 _SECRET_NAMESPACES = frozenset({"kube-system", AGENT_NAMESPACE})
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def hub_port(bootstrap_secret: Mapping[str, Any] | None) -> int | None:
 def _server_port(encoded_kubeconfig: str) -> int | None:
     """Cached: the topology asks for every WEC on every change it sees, and the secret rarely changes."""
     try:
-        config = yaml.load(base64.b64decode(encoded_kubeconfig).decode(), Loader=_YAML_LOADER)
+        config = safe_load_fast(base64.b64decode(encoded_kubeconfig).decode())
         return urlparse(config["clusters"][0]["cluster"]["server"]).port
     except (ValueError, TypeError, KeyError, IndexError, yaml.YAMLError):
         return None
