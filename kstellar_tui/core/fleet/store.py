@@ -418,9 +418,8 @@ class FleetStore:
             self._dirty_cells.add((row, cluster))
 
     def _drop_manifestworks(self, source: str, key: StoreKey, obj: dict) -> None:
-        meta = obj.get("metadata") or {}
-        cluster, name = meta.get("namespace", ""), meta.get("name", "")
-        old = self.works.pop((cluster, name), None)
+        cluster, name = key  # a ManifestWork's namespace is its cluster's
+        old = self.works.pop(key, None)
         if old is None:
             return
         for row in old.keys:

@@ -111,6 +111,7 @@ class KubeConfig:
                 try:
                     if self._merged is None:
                         self._merged = KubeConfigMerger(os.pathsep.join(map(str, self.paths)))
+                    # as new_client_from_config does: a fresh object, never a copy of the package's default
                     configuration = type.__call__(client.Configuration)
                     KubeConfigLoader(config_dict=self._merged.config, config_base_path=None, active_context=name,
                                      config_persister=self._merged.save_changes).load_and_set(configuration)
